@@ -1,0 +1,74 @@
+//! Settings: every one is a flag and an environment variable (`handoff serve --help` lists
+//! them). Secrets are never printed: `Debug` redacts them.
+
+use std::net::SocketAddr;
+
+use clap::Args;
+
+#[derive(Args, Clone)]
+pub struct Config {
+    /// Address to listen on.
+    #[arg(long, env = "HANDOFF_BIND", default_value = "127.0.0.1:8080")]
+    pub bind: SocketAddr,
+    /// Database URL: `sqlite://file.db` (created when missing) or `postgres://user@host/db`.
+    #[arg(long, env = "DATABASE_URL", default_value = "sqlite://handoff.db")]
+    pub database_url: String,
+    /// Secret that signs session tokens (at least 32 bytes). Without it a random one is made at
+    /// start, so sessions end when the process restarts.
+    #[arg(long, env = "HANDOFF_JWT_SECRET", hide_env_values = true)]
+    pub jwt_secret: Option<String>,
+    /// How long a session token lives, in minutes.
+    #[arg(long, env = "HANDOFF_SESSION_MINUTES", default_value_t = 60)]
+    pub session_minutes: i64,
+    /// Email of the first admin, created when the database has no user.
+    #[arg(long, env = "HANDOFF_ADMIN_EMAIL")]
+    pub admin_email: Option<String>,
+    /// Password of the first admin.
+    #[arg(long, env = "HANDOFF_ADMIN_PASSWORD", hide_env_values = true)]
+    pub admin_password: Option<String>,
+    /// Load demo users, teams and the shipped workflow templates (once; skipped when present).
+    #[arg(long, env = "HANDOFF_DEMO")]
+    pub demo: bool,
+}
+
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Config")
+            .field("bind", &self.bind)
+            .field("database_url", &redact_url(&self.database_url))
+            .field("jwt_secret", &self.jwt_secret.as_ref().map(|_| "<redacted>"))
+            .field("session_minutes", &self.session_minutes)
+            .field("admin_email", &self.admin_email)
+            .field("demo", &self.demo)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Hides a password inside a database URL.
+pub fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            let userinfo = &url[scheme + 3..at];
+            match userinfo.split_once(':') {
+                Some((user, _)) => format!("{}{}:***{}", &url[..scheme + 3], user, &url[at..]),
+                None => url.to_owned(),
+            }
+        }
+        _ => url.to_owned(),
+    }
+}
+
+impl Config {
+    /// Settings for tests: a given database, an ephemeral port, a fixed secret.
+    pub fn for_tests(database_url: String) -> Self {
+        Self {
+            bind: SocketAddr::from(([127, 0, 0, 1], 0)),
+            database_url,
+            jwt_secret: Some("test-secret-test-secret-test-secret!".into()),
+            session_minutes: 60,
+            admin_email: None,
+            admin_password: None,
+            demo: false,
+        }
+    }
+}

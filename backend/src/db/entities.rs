@@ -1,0 +1,288 @@
+//! SeaORM entities, one module per table. They are storage shapes only: GraphQL types are
+//! built from them in `graphql::types`, never exposed directly.
+//!
+//! Ids are UUIDv7 strings; JSON documents are text columns (see the migrations crate).
+
+macro_rules! entity_boilerplate {
+    () => {
+        #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+        pub enum Relation {}
+        impl ActiveModelBehavior for ActiveModel {}
+    };
+}
+
+pub mod user {
+    use sea_orm::entity::prelude::*;
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "users")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: String,
+        pub email: String,
+        pub name: String,
+        pub password_hash: Option<String>,
+        pub manager_id: Option<String>,
+        pub active: bool,
+        /// `person` or `service` (the acting user of an API token or inbound hook).
+        pub kind: String,
+        pub created_at: DateTimeUtc,
+    }
+    entity_boilerplate!();
+}
+
+pub mod team {
+    use sea_orm::entity::prelude::*;
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "teams")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: String,
+        pub key: String,
+        pub name: String,
+        pub created_at: DateTimeUtc,
+    }
+    entity_boilerplate!();
+}
+
+pub mod team_member {
+    use sea_orm::entity::prelude::*;
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "team_members")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub team_id: String,
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub user_id: String,
+    }
+    entity_boilerplate!();
+}
+
+pub mod role {
+    use sea_orm::entity::prelude::*;
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "roles")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: String,
+        pub key: String,
+        pub name: String,
+        pub builtin: bool,
+        pub created_at: DateTimeUtc,
+    }
+    entity_boilerplate!();
+}
+
+pub mod role_permission {
+    use sea_orm::entity::prelude::*;
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "role_permissions")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: String,
+        pub role_id: String,
+        pub permission: String,
+        /// JSON array of workflow keys, or NULL for every workflow.
+        pub workflows: Option<String>,
+    }
+    entity_boilerplate!();
+}
+
+pub mod user_role {
+    use sea_orm::entity::prelude::*;
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "user_roles")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub user_id: String,
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub role_id: String,
+    }
+    entity_boilerplate!();
+}
+
+pub mod api_token {
+    use sea_orm::entity::prelude::*;
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "api_tokens")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: String,
+        pub name: String,
+        /// The user the token acts as (its creator).
+        pub user_id: String,
+        /// Hex SHA-256 of the secret; the secret itself is never stored.
+        pub token_hash: String,
+        /// JSON array of role keys the token acts with.
+        pub roles: String,
+        pub created_at: DateTimeUtc,
+        pub revoked_at: Option<DateTimeUtc>,
+        pub last_used_at: Option<DateTimeUtc>,
+    }
+    entity_boilerplate!();
+}
+
+pub mod workflow {
+    use sea_orm::entity::prelude::*;
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "workflows")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: String,
+        pub key: String,
+        pub version: i32,
+        pub name: String,
+        pub description: Option<String>,
+        pub prefix: String,
+        /// The validated definition as JSON.
+        pub definition: String,
+        /// The text the admin published (YAML or JSON), kept for the editor.
+        pub source: String,
+        pub published_at: DateTimeUtc,
+        pub published_by: Option<String>,
+    }
+    entity_boilerplate!();
+}
+
+pub mod request {
+    use sea_orm::entity::prelude::*;
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "requests")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: String,
+        pub number: String,
+        pub workflow_id: String,
+        pub workflow_key: String,
+        pub workflow_version: i32,
+        pub title: String,
+        pub status: String,
+        pub category: String,
+        pub priority: String,
+        pub team: Option<String>,
+        pub assignee_id: Option<String>,
+        pub requester_id: String,
+        /// JSON object of field values, validated against the workflow version.
+        pub fields: String,
+        pub version: i32,
+        pub rework_count: i32,
+        pub idempotency_key: Option<String>,
+        pub created_at: DateTimeUtc,
+        pub updated_at: DateTimeUtc,
+        pub closed_at: Option<DateTimeUtc>,
+        pub status_since: DateTimeUtc,
+    }
+    entity_boilerplate!();
+}
+
+pub mod approval_step {
+    use sea_orm::entity::prelude::*;
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "approval_steps")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: String,
+        pub request_id: String,
+        /// Approval rounds restart when a reapproval field changes; only the latest round counts.
+        pub round: i32,
+        pub position: i32,
+        pub key: String,
+        pub state: String,
+        pub policy: String,
+        /// JSON array of user ids resolved when the step became active.
+        pub approvers: String,
+        pub started_at: Option<DateTimeUtc>,
+        pub completed_at: Option<DateTimeUtc>,
+    }
+    entity_boilerplate!();
+}
+
+pub mod approval_decision {
+    use sea_orm::entity::prelude::*;
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "approval_decisions")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: String,
+        pub step_id: String,
+        pub request_id: String,
+        pub approver_id: String,
+        pub approve: bool,
+        pub comment: Option<String>,
+        pub at: DateTimeUtc,
+    }
+    entity_boilerplate!();
+}
+
+pub mod event {
+    use sea_orm::entity::prelude::*;
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "events")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: String,
+        /// The hash chain an event belongs to: a request id, or `system` for admin changes.
+        pub stream: String,
+        pub seq: i64,
+        pub request_id: Option<String>,
+        pub kind: String,
+        pub actor_id: Option<String>,
+        pub at: DateTimeUtc,
+        pub data: String,
+        pub prev_hash: String,
+        pub hash: String,
+    }
+    entity_boilerplate!();
+}
+
+pub mod comment {
+    use sea_orm::entity::prelude::*;
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "comments")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: String,
+        pub request_id: String,
+        pub author_id: String,
+        pub body: String,
+        pub at: DateTimeUtc,
+    }
+    entity_boilerplate!();
+}
+
+pub mod outbox {
+    use sea_orm::entity::prelude::*;
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "outbox")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: String,
+        pub request_id: String,
+        /// The event that caused the row; deliveries use it as the receiver's idempotency key.
+        pub event_id: String,
+        /// `actions[i]` of the workflow definition.
+        pub action: String,
+        /// `webhook` or `notify`.
+        pub kind: String,
+        /// The integration key (webhook) or the notified audience.
+        pub target: String,
+        pub payload: String,
+        pub state: String,
+        pub attempts: i32,
+        pub next_attempt_at: DateTimeUtc,
+        pub last_error: Option<String>,
+        pub delivered_at: Option<DateTimeUtc>,
+        pub created_at: DateTimeUtc,
+    }
+    entity_boilerplate!();
+}
+
+impl user::Entity {
+    /// One user by id.
+    pub async fn find_by_id_model(
+        db: &impl sea_orm::ConnectionTrait,
+        id: &str,
+    ) -> Result<Option<user::Model>, crate::error::AppError> {
+        use sea_orm::EntityTrait;
+        Ok(user::Entity::find_by_id(id.to_owned()).one(db).await?)
+    }
+}

@@ -1,0 +1,100 @@
+//! The one error type of the services. Each variant names the `extensions.code` it maps to in
+//! the GraphQL API (see `graphql::error`). `Internal` carries its cause for the log only: the
+//! client sees a generic message.
+
+use handoff_shared::{ErrorCode, Problem};
+
+#[derive(Debug)]
+pub enum AppError {
+    /// `UNAUTHENTICATED`: no credentials, or credentials that are forged, expired or revoked.
+    Unauthenticated(String),
+    /// `FORBIDDEN`: the caller is known but may not do this.
+    Forbidden(String),
+    /// `NOT_FOUND`: the thing does not exist, or the caller may not know it exists.
+    NotFound(String),
+    /// `VALIDATION_FAILED`: input that breaks a rule, with a problem per path.
+    Validation { message: String, problems: Vec<Problem> },
+    /// `CONFLICT`: a stale `expectedVersion`, a decision that lost a race, a duplicate.
+    Conflict(String),
+    /// `INVALID_DEFINITION`: a workflow definition with problems, each with its path.
+    InvalidDefinition(Vec<Problem>),
+    /// `INTERNAL`: anything unexpected. Logged with its cause, shown without detail.
+    Internal(anyhow::Error),
+}
+
+impl AppError {
+    /// The message a client sees. Deliberately no `Display`: without it the only conversion to
+    /// a GraphQL error is ours, which sets `extensions.code` (async-graphql converts anything
+    /// `Display` into a code-less error).
+    pub fn message(&self) -> String {
+        match self {
+            AppError::Unauthenticated(m) | AppError::Forbidden(m) | AppError::NotFound(m) | AppError::Conflict(m) => {
+                m.clone()
+            }
+            AppError::Validation { message, .. } => message.clone(),
+            AppError::InvalidDefinition(p) => format!("the workflow definition has {} problem(s)", p.len()),
+            AppError::Internal(_) => "internal error".into(),
+        }
+    }
+
+    pub fn code(&self) -> ErrorCode {
+        match self {
+            AppError::Unauthenticated(_) => ErrorCode::Unauthenticated,
+            AppError::Forbidden(_) => ErrorCode::Forbidden,
+            AppError::NotFound(_) => ErrorCode::NotFound,
+            AppError::Validation { .. } => ErrorCode::ValidationFailed,
+            AppError::Conflict(_) => ErrorCode::Conflict,
+            AppError::InvalidDefinition(_) => ErrorCode::InvalidDefinition,
+            AppError::Internal(_) => ErrorCode::Internal,
+        }
+    }
+
+    /// A validation failure of one input path.
+    pub fn invalid(path: impl Into<String>, message: impl Into<String>) -> Self {
+        let message = message.into();
+        AppError::Validation {
+            message: message.clone(),
+            problems: vec![Problem { path: path.into(), message }],
+        }
+    }
+
+    /// A validation failure of several paths.
+    pub fn invalid_all(problems: Vec<Problem>) -> Self {
+        let message = match problems.as_slice() {
+            [one] => format!("{}: {}", one.path, one.message),
+            many => format!("{} fields are invalid", many.len()),
+        };
+        AppError::Validation { message, problems }
+    }
+
+    pub fn forbidden(message: impl Into<String>) -> Self {
+        AppError::Forbidden(message.into())
+    }
+
+    pub fn not_found(what: impl std::fmt::Display) -> Self {
+        AppError::NotFound(format!("{what} not found"))
+    }
+}
+
+impl From<sea_orm::DbErr> for AppError {
+    fn from(err: sea_orm::DbErr) -> Self {
+        AppError::Internal(err.into())
+    }
+}
+
+impl From<sea_orm::TransactionError<AppError>> for AppError {
+    fn from(err: sea_orm::TransactionError<AppError>) -> Self {
+        match err {
+            sea_orm::TransactionError::Connection(e) => e.into(),
+            sea_orm::TransactionError::Transaction(e) => e,
+        }
+    }
+}
+
+impl From<serde_json::Error> for AppError {
+    fn from(err: serde_json::Error) -> Self {
+        AppError::Internal(err.into())
+    }
+}
+
+pub type AppResult<T> = Result<T, AppError>;

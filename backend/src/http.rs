@@ -1,0 +1,123 @@
+//! The HTTP surface (axum only): `/graphql` (POST operations, GET explorer, WebSocket
+//! subscriptions), `/healthz`, `/readyz`, with tracing, request ids, a body limit and a timeout.
+//! No business logic: credentials become a `Caller`, everything else is the schema's.
+
+use std::time::Duration;
+
+use async_graphql::http::{GraphiQLSource, ALL_WEBSOCKET_PROTOCOLS};
+use async_graphql::Data;
+use async_graphql_axum::{GraphQLProtocol, GraphQLRequest, GraphQLResponse, GraphQLWebSocket};
+use axum::extract::{FromRequestParts, State, WebSocketUpgrade};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use sea_orm::ConnectionTrait;
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
+
+use crate::graphql::guards::Caller;
+use crate::graphql::loaders::Loaders;
+use crate::graphql::AppSchema;
+use crate::services::directory;
+use crate::state::AppState;
+
+/// Largest request body accepted (a workflow definition is at most 256 KiB).
+pub const MAX_BODY_BYTES: usize = 1024 * 1024;
+
+#[derive(Clone)]
+pub struct HttpState {
+    pub app: AppState,
+    pub schema: AppSchema,
+}
+
+pub fn router(app: AppState, schema: AppSchema) -> Router {
+    let state = HttpState { app, schema };
+    let x_request_id = header::HeaderName::from_static("x-request-id");
+    Router::new()
+        .route("/graphql", get(graphql_get).post(graphql_post))
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
+        .with_state(state)
+        .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
+        .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, Duration::from_secs(30)))
+        .layer(PropagateRequestIdLayer::new(x_request_id.clone()))
+        .layer(TraceLayer::new_for_http())
+        .layer(SetRequestIdLayer::new(x_request_id, MakeRequestUuid))
+}
+
+/// Resolves a bearer credential; a refused one is remembered so guards can say why.
+async fn caller_from(app: &AppState, bearer: Option<&str>) -> Caller {
+    let Some(token) = bearer else { return Caller::default() };
+    match directory::authenticate(app, token).await {
+        Ok(p) => Caller { principal: Some(p), refusal: None },
+        Err(e) => Caller { principal: None, refusal: Some(e.message()) },
+    }
+}
+
+fn bearer(headers: &HeaderMap) -> Option<&str> {
+    headers
+        .get(header::AUTHORIZATION)?
+        .to_str()
+        .ok()?
+        .strip_prefix("Bearer ")
+        .map(str::trim)
+}
+
+async fn graphql_post(State(s): State<HttpState>, headers: HeaderMap, req: GraphQLRequest) -> GraphQLResponse {
+    let caller = caller_from(&s.app, bearer(&headers)).await;
+    let req = req.into_inner().data(caller).data(Loaders::new(&s.app.db));
+    s.schema.execute(req).await.into()
+}
+
+/// GET `/graphql`: a WebSocket upgrade starts a subscription session (`graphql-transport-ws`,
+/// credentials in the `connection_init` payload as `{"authorization": "Bearer ..."}`); a plain
+/// GET answers the GraphiQL explorer.
+async fn graphql_get(State(s): State<HttpState>, req: axum::extract::Request) -> Response {
+    let (mut parts, _body) = req.into_parts();
+    let Ok(ws) = WebSocketUpgrade::from_request_parts(&mut parts, &()).await else {
+        return Html(GraphiQLSource::build().endpoint("/graphql").subscription_endpoint("/graphql").finish()).into_response();
+    };
+    let Ok(protocol) = GraphQLProtocol::from_request_parts(&mut parts, &()).await else {
+        return (StatusCode::BAD_REQUEST, "unsupported websocket protocol").into_response();
+    };
+    let header_bearer = bearer(&parts.headers).map(str::to_owned);
+    ws.protocols(ALL_WEBSOCKET_PROTOCOLS)
+        .on_upgrade(move |socket| async move {
+            let app = s.app.clone();
+            GraphQLWebSocket::new(socket, s.schema.clone(), protocol)
+                .on_connection_init(move |payload| async move {
+                    let from_payload = payload
+                        .get("authorization")
+                        .or_else(|| payload.get("Authorization"))
+                        .and_then(|v| v.as_str())
+                        .map(|v| v.trim_start_matches("Bearer ").trim().to_owned());
+                    let token = from_payload.or(header_bearer);
+                    let caller = caller_from(&app, token.as_deref()).await;
+                    let mut data = Data::default();
+                    data.insert(caller);
+                    data.insert(Loaders::new(&app.db));
+                    Ok(data)
+                })
+                .serve()
+                .await;
+        })
+        .into_response()
+}
+
+async fn healthz() -> &'static str {
+    "ok"
+}
+
+/// Ready when the database answers.
+async fn readyz(State(s): State<HttpState>) -> Response {
+    match s.app.db.execute_unprepared("SELECT 1").await {
+        Ok(_) => Json(serde_json::json!({"status": "ready"})).into_response(),
+        Err(e) => {
+            tracing::warn!(error = %e, "readiness check failed");
+            (StatusCode::SERVICE_UNAVAILABLE, Json(serde_json::json!({"status": "database unavailable"}))).into_response()
+        }
+    }
+}

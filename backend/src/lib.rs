@@ -1,0 +1,16 @@
+//! Handoff's server: the GraphQL API, the workflow engine and its services, storage, and the
+//! CLI's building blocks. `main.rs` only parses arguments and calls `startup`.
+//!
+//! Dependency direction: `http → graphql → services → {engine, db} → handoff_shared`.
+
+pub mod auth;
+pub mod config;
+pub mod db;
+pub mod demo;
+pub mod engine;
+pub mod error;
+pub mod graphql;
+pub mod http;
+pub mod services;
+pub mod startup;
+pub mod state;

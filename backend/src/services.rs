@@ -1,0 +1,11 @@
+//! Use cases. Each public function owns its transaction and its audit events; resolvers call
+//! exactly one of them. Services never build GraphQL types.
+
+pub mod access;
+pub mod approvals;
+pub mod audit;
+pub mod directory;
+pub mod queries;
+pub mod reports;
+pub mod requests;
+pub mod workflows;

@@ -1,0 +1,293 @@
+//! Approval rounds: when a request enters the approval status, its steps are laid out in order
+//! (conditional steps skipped), the first is activated with its approvers resolved, and each
+//! decision moves the round on. A rejection ends the round; finishing all steps approves it.
+//! Called only from inside a request's locked transaction (see `requests`).
+
+use std::collections::HashMap;
+
+use handoff_shared::definition::{ApprovalPolicy, Approver, Definition};
+use handoff_shared::routing::applicable_steps;
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set};
+use serde_json::json;
+
+use crate::db::entities::{approval_decision, approval_step, request, user};
+use crate::db::new_id;
+use crate::engine::{StepOutcome, step_outcome};
+use crate::error::{AppError, AppResult};
+use crate::services::directory;
+use crate::services::requests::{Change, expr_parts};
+
+pub const PENDING: &str = "PENDING";
+pub const ACTIVE: &str = "ACTIVE";
+pub const APPROVED: &str = "APPROVED";
+pub const REJECTED: &str = "REJECTED";
+pub const SKIPPED: &str = "SKIPPED";
+
+/// The steps of the latest round, in order.
+pub async fn current_round(db: &impl ConnectionTrait, request_id: &str) -> AppResult<Vec<approval_step::Model>> {
+    let steps = approval_step::Entity::find()
+        .filter(approval_step::Column::RequestId.eq(request_id))
+        .order_by_desc(approval_step::Column::Round)
+        .order_by_asc(approval_step::Column::Position)
+        .all(db)
+        .await?;
+    let Some(round) = steps.first().map(|s| s.round) else { return Ok(vec![]) };
+    Ok(steps.into_iter().filter(|s| s.round == round).collect())
+}
+
+/// Resolves a step's approvers to active user ids, never including the requester.
+async fn resolve_approvers(
+    db: &impl ConnectionTrait,
+    approvers: &[Approver],
+    req: &request::Model,
+    fields: &serde_json::Map<String, serde_json::Value>,
+) -> AppResult<Vec<String>> {
+    let mut ids: Vec<String> = Vec::new();
+    for a in approvers {
+        match a {
+            Approver::RequesterManager => {
+                let requester = user::Entity::find_by_id(req.requester_id.clone()).one(db).await?;
+                ids.extend(requester.and_then(|u| u.manager_id));
+            }
+            Approver::Role(role) => ids.extend(directory::users_with_role(db, role).await?),
+            Approver::Team(team) => {
+                let members = directory::members_of_teams(db, std::slice::from_ref(team)).await?;
+                ids.extend(members.into_values().flatten());
+            }
+            Approver::User(email) => {
+                ids.extend(directory::find_user_by_email(db, email).await?.map(|u| u.id));
+            }
+            Approver::Field(key) => {
+                if let Some(email) = fields.get(key).and_then(|v| v.as_str()) {
+                    ids.extend(directory::find_user_by_email(db, email).await?.map(|u| u.id));
+                }
+            }
+        }
+    }
+    let active: Vec<String> = user::Entity::find()
+        .filter(user::Column::Id.is_in(ids.clone()))
+        .filter(user::Column::Active.eq(true))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|u| u.id)
+        .collect();
+    ids.retain(|id| active.contains(id) && *id != req.requester_id);
+    ids.sort();
+    ids.dedup();
+    Ok(ids)
+}
+
+/// Where an approval round stands after a change.
+#[derive(Debug, PartialEq, Eq)]
+pub enum RoundState {
+    Waiting,
+    Approved,
+    Rejected,
+}
+
+/// Lays out a new round and activates its first step.
+pub async fn start_round(
+    db: &impl ConnectionTrait,
+    def: &Definition,
+    req: &request::Model,
+    change: &mut Change,
+) -> AppResult<RoundState> {
+    let Some(approvals) = &def.approvals else { return Ok(RoundState::Approved) };
+    let previous = current_round(db, &req.id).await?;
+    let round = previous.first().map_or(1, |s| s.round + 1);
+    let fields: serde_json::Map<String, serde_json::Value> = serde_json::from_str(&req.fields)?;
+    let (email, team) = expr_parts(db, req).await?;
+    let ctx = crate::services::requests::expr_context(def, &fields, req, &email, team.as_deref(), change.now);
+    let applicable: Vec<&str> = applicable_steps(def, &ctx).into_iter().map(|s| s.key.as_str()).collect();
+    for (position, step) in approvals.steps.iter().enumerate() {
+        let applies = applicable.contains(&step.key.as_str());
+        approval_step::ActiveModel {
+            id: Set(new_id()),
+            request_id: Set(req.id.clone()),
+            round: Set(round),
+            position: Set(position as i32),
+            key: Set(step.key.clone()),
+            state: Set(if applies { PENDING } else { SKIPPED }.to_owned()),
+            policy: Set(step.policy.to_string()),
+            approvers: Set("[]".into()),
+            started_at: Set(None),
+            completed_at: Set(if applies { None } else { Some(change.now) }),
+        }
+        .insert(db)
+        .await?;
+    }
+    let skipped: Vec<&str> =
+        approvals.steps.iter().map(|s| s.key.as_str()).filter(|k| !applicable.contains(k)).collect();
+    change
+        .event(db, "approval_round_started", json!({"round": round, "steps": applicable, "skipped": skipped}))
+        .await?;
+    activate_next(db, def, req, &fields, change).await
+}
+
+/// Activates the next pending step, or reports the round approved when none is left.
+async fn activate_next(
+    db: &impl ConnectionTrait,
+    def: &Definition,
+    req: &request::Model,
+    fields: &serde_json::Map<String, serde_json::Value>,
+    change: &mut Change,
+) -> AppResult<RoundState> {
+    let steps = current_round(db, &req.id).await?;
+    let Some(next) = steps.into_iter().find(|s| s.state == PENDING) else {
+        return Ok(RoundState::Approved);
+    };
+    let spec = def
+        .approvals
+        .as_ref()
+        .and_then(|a| a.steps.iter().find(|s| s.key == next.key))
+        .ok_or_else(|| AppError::Internal(anyhow::anyhow!("approval step {} missing from its definition", next.key)))?;
+    let approvers = resolve_approvers(db, &spec.approvers, req, fields).await?;
+    let emails: Vec<String> = user::Entity::find()
+        .filter(user::Column::Id.is_in(approvers.clone()))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|u| u.email)
+        .collect();
+    let key = next.key.clone();
+    let mut active: approval_step::ActiveModel = next.into();
+    active.state = Set(ACTIVE.into());
+    active.approvers = Set(serde_json::to_string(&approvers)?);
+    active.started_at = Set(Some(change.now));
+    active.update(db).await?;
+    change
+        .event(
+            db,
+            "approval_started",
+            json!({"step": key, "policy": spec.policy.to_string(), "approvers": emails,
+                   "unassigned": approvers.is_empty()}),
+        )
+        .await?;
+    Ok(RoundState::Waiting)
+}
+
+/// Cancels the open steps of the current round (the request left the approval status).
+pub async fn cancel_round(db: &impl ConnectionTrait, req: &request::Model, change: &mut Change) -> AppResult<()> {
+    let open: Vec<_> = current_round(db, &req.id)
+        .await?
+        .into_iter()
+        .filter(|s| s.state == PENDING || s.state == ACTIVE)
+        .collect();
+    if open.is_empty() {
+        return Ok(());
+    }
+    let keys: Vec<String> = open.iter().map(|s| s.key.clone()).collect();
+    for s in open {
+        let mut a: approval_step::ActiveModel = s.into();
+        a.state = Set(SKIPPED.into());
+        a.completed_at = Set(Some(change.now));
+        a.update(db).await?;
+    }
+    change.event(db, "approval_cancelled", json!({"steps": keys})).await?;
+    Ok(())
+}
+
+/// Records one decision on the active step and moves the round on.
+pub async fn decide(
+    db: &impl ConnectionTrait,
+    def: &Definition,
+    req: &request::Model,
+    approver_id: &str,
+    approve: bool,
+    comment: Option<String>,
+    change: &mut Change,
+) -> AppResult<RoundState> {
+    if req.requester_id == approver_id {
+        return Err(AppError::forbidden("a requester never approves their own request"));
+    }
+    let steps = current_round(db, &req.id).await?;
+    let is_listed = |s: &approval_step::Model| {
+        serde_json::from_str::<Vec<String>>(&s.approvers).is_ok_and(|ids| ids.iter().any(|i| i == approver_id))
+    };
+    let active = steps.iter().find(|s| s.state == ACTIVE && is_listed(s));
+    let Some(step) = active else {
+        return Err(if steps.iter().any(is_listed) {
+            AppError::Conflict("this approval step was already decided".into())
+        } else {
+            AppError::forbidden("you are not an approver of the current step")
+        });
+    };
+    let decisions = approval_decision::Entity::find()
+        .filter(approval_decision::Column::StepId.eq(&step.id))
+        .all(db)
+        .await?;
+    if decisions.iter().any(|d| d.approver_id == approver_id) {
+        return Err(AppError::Conflict("you already decided on this step".into()));
+    }
+    approval_decision::ActiveModel {
+        id: Set(new_id()),
+        step_id: Set(step.id.clone()),
+        request_id: Set(req.id.clone()),
+        approver_id: Set(approver_id.to_owned()),
+        approve: Set(approve),
+        comment: Set(comment.clone()),
+        at: Set(change.now),
+    }
+    .insert(db)
+    .await
+    .map_err(|e| {
+        if crate::db::is_unique_violation(&e) {
+            AppError::Conflict("you already decided on this step".into())
+        } else {
+            e.into()
+        }
+    })?;
+    change
+        .event(db, "decided", json!({"step": step.key, "approve": approve, "comment": comment}))
+        .await?;
+    let approvals = decisions.iter().filter(|d| d.approve).count() + usize::from(approve);
+    let rejections = decisions.iter().filter(|d| !d.approve).count() + usize::from(!approve);
+    let approver_count = serde_json::from_str::<Vec<String>>(&step.approvers)?.len();
+    let policy: ApprovalPolicy = serde_json::from_value(serde_json::Value::String(step.policy.clone()))?;
+    let outcome = step_outcome(&policy, approver_count, approvals, rejections);
+    if outcome == StepOutcome::Undecided {
+        return Ok(RoundState::Waiting);
+    }
+    let mut a: approval_step::ActiveModel = step.clone().into();
+    a.state = Set(if outcome == StepOutcome::Approved { APPROVED } else { REJECTED }.into());
+    a.completed_at = Set(Some(change.now));
+    a.update(db).await?;
+    change
+        .event(db, "step_completed", json!({"step": step.key, "outcome": if approve { "approved" } else { "rejected" }}))
+        .await?;
+    if outcome == StepOutcome::Rejected {
+        for s in steps.into_iter().filter(|s| s.state == PENDING) {
+            let mut a: approval_step::ActiveModel = s.into();
+            a.state = Set(SKIPPED.into());
+            a.completed_at = Set(Some(change.now));
+            a.update(db).await?;
+        }
+        return Ok(RoundState::Rejected);
+    }
+    let fields = serde_json::from_str(&req.fields)?;
+    activate_next(db, def, req, &fields, change).await
+}
+
+/// Decisions of many steps at once (DataLoader support).
+pub async fn decisions_of_steps(
+    db: &impl ConnectionTrait,
+    step_ids: &[String],
+) -> AppResult<HashMap<String, Vec<approval_decision::Model>>> {
+    let rows = approval_decision::Entity::find()
+        .filter(approval_decision::Column::StepId.is_in(step_ids.iter().cloned()))
+        .order_by_asc(approval_decision::Column::At)
+        .all(db)
+        .await?;
+    let mut out: HashMap<String, Vec<approval_decision::Model>> = HashMap::new();
+    for d in rows {
+        out.entry(d.step_id.clone()).or_default().push(d);
+    }
+    Ok(out)
+}
+
+/// Whether the latest round has an approved step (editing a reapproval field then restarts it).
+pub fn round_has_approval(steps: &[approval_step::Model]) -> bool {
+    steps.iter().any(|s| s.state == APPROVED)
+}
+

@@ -1,0 +1,86 @@
+//! What every handler and service shares: the database, the JWT keys, the clock, the cache of
+//! parsed workflow versions and the channel that feeds `requestChanged` subscriptions.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::{Arc, RwLock};
+
+use chrono::{DateTime, Duration, Utc};
+use handoff_shared::definition::Definition;
+use sea_orm::DatabaseConnection;
+use tokio::sync::broadcast;
+
+use crate::auth::JwtKeys;
+
+/// The clock services read. Tests shift it forward to age requests without waiting.
+#[derive(Debug, Clone, Default)]
+pub struct Clock {
+    offset_ms: Arc<AtomicI64>,
+}
+
+impl Clock {
+    pub fn now(&self) -> DateTime<Utc> {
+        crate::db::truncate_micros(Utc::now() + Duration::milliseconds(self.offset_ms.load(Ordering::Relaxed)))
+    }
+
+    /// Moves the clock forward (tests only; production never calls it).
+    pub fn advance(&self, by: Duration) {
+        self.offset_ms.fetch_add(by.num_milliseconds(), Ordering::Relaxed);
+    }
+}
+
+/// A change to one request, published after its transaction commits.
+#[derive(Debug, Clone)]
+pub struct RequestChange {
+    pub request_id: String,
+    pub number: String,
+    pub workflow: String,
+    pub team: Option<String>,
+    pub status: String,
+    pub kind: String,
+    pub version: i32,
+}
+
+#[derive(Clone)]
+pub struct AppState {
+    pub db: DatabaseConnection,
+    pub jwt: JwtKeys,
+    pub clock: Clock,
+    pub changes: broadcast::Sender<RequestChange>,
+    /// Published versions never change, so a parsed definition can be kept for the process life.
+    definitions: Arc<RwLock<HashMap<String, Arc<Definition>>>>,
+}
+
+impl std::fmt::Debug for AppState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AppState").finish_non_exhaustive()
+    }
+}
+
+impl AppState {
+    pub fn new(db: DatabaseConnection, jwt: JwtKeys) -> Self {
+        let (changes, _) = broadcast::channel(1024);
+        Self {
+            db,
+            jwt,
+            clock: Clock::default(),
+            changes,
+            definitions: Arc::default(),
+        }
+    }
+
+    pub fn cached_definition(&self, workflow_id: &str) -> Option<Arc<Definition>> {
+        self.definitions.read().ok()?.get(workflow_id).cloned()
+    }
+
+    pub fn cache_definition(&self, workflow_id: &str, def: Arc<Definition>) {
+        if let Ok(mut map) = self.definitions.write() {
+            map.insert(workflow_id.to_owned(), def);
+        }
+    }
+
+    pub fn publish_change(&self, change: RequestChange) {
+        // No subscribers is the normal case; the error only says nobody listened.
+        let _ = self.changes.send(change);
+    }
+}

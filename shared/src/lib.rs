@@ -1,0 +1,68 @@
+//! Types and pure rules shared by the Handoff server and web app.
+//!
+//! This crate owns the workflow definition format (serde types, parsing, validation),
+//! the expression language used by definitions, form validation of submissions,
+//! routing decisions, permission names and the stable error codes clients branch on.
+//! It must stay free of IO, async runtimes, databases and web frameworks: the same
+//! code is compiled to WebAssembly for the browser, so validation runs identically
+//! on both sides.
+
+pub mod definition;
+pub mod duration;
+pub mod error_code;
+pub mod expr;
+pub mod form;
+pub mod parse;
+pub mod permissions;
+pub mod routing;
+pub mod validate;
+
+mod suggest;
+
+pub use definition::{
+    Action, Actor, ApprovalPolicy, ApprovalStep, Approvals, Approver, CommentRule, Definition,
+    Event, Field, FieldType, OnBreach, Priority, RoutingRule, SlaClock, SlaTarget, Status,
+    StatusCategory, TestCase, TestExpect, TestGiven, TestRequester, Transition,
+};
+pub use duration::parse_duration;
+pub use error_code::ErrorCode;
+pub use expr::{ExprContext, ExprError, check_expression, eval_bool, eval_condition};
+pub use form::{FormContext, FormMode, validate_fields, visible_fields};
+pub use parse::{MAX_DEFINITION_BYTES, check_definition, parse_definition};
+pub use permissions::{BuiltinRole, Grant, Permission, builtin_roles};
+pub use routing::{RoutingOutcome, applicable_steps, route, run_definition_tests};
+pub use validate::validate_definition;
+
+use serde::{Deserialize, Serialize};
+
+/// One problem found in a definition or a submission, located by a path into the document.
+///
+/// Paths read like `transitions[2].to`, `fields[3].visible_if`, `tests[0].expect.team` for
+/// definitions and `fields.amount` for form submissions; the empty path means the whole input.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Problem {
+    /// Where the problem is.
+    pub path: String,
+    /// What is wrong, in a sentence fragment a person can act on.
+    pub message: String,
+}
+
+impl Problem {
+    /// Builds a problem from anything string-like.
+    pub fn new(path: impl Into<String>, message: impl Into<String>) -> Self {
+        Self {
+            path: path.into(),
+            message: message.into(),
+        }
+    }
+}
+
+impl std::fmt::Display for Problem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.path.is_empty() {
+            f.write_str(&self.message)
+        } else {
+            write!(f, "{}: {}", self.path, self.message)
+        }
+    }
+}
