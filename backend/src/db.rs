@@ -15,7 +15,11 @@ use sea_orm_migration::MigratorTrait;
 pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
     let mut url = url.to_owned();
     if url.starts_with("sqlite:") && !url.contains("mode=") && !url.contains(":memory:") {
-        url.push_str(if url.contains('?') { "&mode=rwc" } else { "?mode=rwc" });
+        url.push_str(if url.contains('?') {
+            "&mode=rwc"
+        } else {
+            "?mode=rwc"
+        });
     }
     let mut options = ConnectOptions::new(url);
     options
@@ -50,12 +54,19 @@ pub fn truncate_micros(t: DateTime<Utc>) -> DateTime<Utc> {
 
 /// Whether a database error is a unique-constraint violation (a duplicate).
 pub fn is_unique_violation(err: &DbErr) -> bool {
-    matches!(err.sql_err(), Some(sea_orm::SqlErr::UniqueConstraintViolation(_)))
+    matches!(
+        err.sql_err(),
+        Some(sea_orm::SqlErr::UniqueConstraintViolation(_))
+    )
 }
 
 /// Builds a raw statement for the connection's backend, using `$1`-style placeholders that
 /// are rewritten to `?` for SQLite.
-pub fn statement(db: &impl ConnectionTrait, sql: &str, values: Vec<sea_orm::Value>) -> sea_orm::Statement {
+pub fn statement(
+    db: &impl ConnectionTrait,
+    sql: &str,
+    values: Vec<sea_orm::Value>,
+) -> sea_orm::Statement {
     let backend = db.get_database_backend();
     let sql = if backend == DbBackend::Sqlite {
         let mut out = String::with_capacity(sql.len());

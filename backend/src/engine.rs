@@ -31,7 +31,11 @@ pub fn actor_matches(actor: &Actor, rel: &Relation<'_>) -> bool {
 
 /// The transitions leaving `status` that the caller may take (guards are checked separately
 /// because they need the expression context).
-pub fn transitions_from<'d>(def: &'d Definition, status: &str, rel: &Relation<'_>) -> Vec<&'d Transition> {
+pub fn transitions_from<'d>(
+    def: &'d Definition,
+    status: &str,
+    rel: &Relation<'_>,
+) -> Vec<&'d Transition> {
     def.transitions
         .iter()
         .filter(|t| t.from.iter().any(|f| f == status))
@@ -49,7 +53,12 @@ pub enum StepOutcome {
 
 /// Applies a policy to the decisions so far. Any rejection ends the step (rejection ends the
 /// approval). `any` needs one approval, `all` every resolved approver, `quorum:N` N approvals.
-pub fn step_outcome(policy: &ApprovalPolicy, approvers: usize, approvals: usize, rejections: usize) -> StepOutcome {
+pub fn step_outcome(
+    policy: &ApprovalPolicy,
+    approvers: usize,
+    approvals: usize,
+    rejections: usize,
+) -> StepOutcome {
     if rejections > 0 {
         return StepOutcome::Rejected;
     }
@@ -108,30 +117,55 @@ mod tests {
     use super::*;
 
     fn rel(roles: &[String]) -> Relation<'_> {
-        Relation { roles, ..Relation::default() }
+        Relation {
+            roles,
+            ..Relation::default()
+        }
     }
 
     #[test]
     fn any_policy_approves_on_first_approval() {
-        assert_eq!(step_outcome(&ApprovalPolicy::Any, 3, 1, 0), StepOutcome::Approved);
-        assert_eq!(step_outcome(&ApprovalPolicy::Any, 3, 0, 0), StepOutcome::Undecided);
+        assert_eq!(
+            step_outcome(&ApprovalPolicy::Any, 3, 1, 0),
+            StepOutcome::Approved
+        );
+        assert_eq!(
+            step_outcome(&ApprovalPolicy::Any, 3, 0, 0),
+            StepOutcome::Undecided
+        );
     }
 
     #[test]
     fn all_policy_waits_for_every_approver() {
-        assert_eq!(step_outcome(&ApprovalPolicy::All, 3, 2, 0), StepOutcome::Undecided);
-        assert_eq!(step_outcome(&ApprovalPolicy::All, 3, 3, 0), StepOutcome::Approved);
+        assert_eq!(
+            step_outcome(&ApprovalPolicy::All, 3, 2, 0),
+            StepOutcome::Undecided
+        );
+        assert_eq!(
+            step_outcome(&ApprovalPolicy::All, 3, 3, 0),
+            StepOutcome::Approved
+        );
     }
 
     #[test]
     fn quorum_policy_needs_n_approvals() {
-        assert_eq!(step_outcome(&ApprovalPolicy::Quorum(2), 4, 1, 0), StepOutcome::Undecided);
-        assert_eq!(step_outcome(&ApprovalPolicy::Quorum(2), 4, 2, 0), StepOutcome::Approved);
+        assert_eq!(
+            step_outcome(&ApprovalPolicy::Quorum(2), 4, 1, 0),
+            StepOutcome::Undecided
+        );
+        assert_eq!(
+            step_outcome(&ApprovalPolicy::Quorum(2), 4, 2, 0),
+            StepOutcome::Approved
+        );
     }
 
     #[test]
     fn one_rejection_ends_any_policy() {
-        for policy in [ApprovalPolicy::Any, ApprovalPolicy::All, ApprovalPolicy::Quorum(2)] {
+        for policy in [
+            ApprovalPolicy::Any,
+            ApprovalPolicy::All,
+            ApprovalPolicy::Quorum(2),
+        ] {
             assert_eq!(step_outcome(&policy, 3, 2, 1), StepOutcome::Rejected);
         }
     }
@@ -171,8 +205,20 @@ mod tests {
         };
         let h = event_hash(&base);
         assert_eq!(h.len(), 64);
-        assert_ne!(h, event_hash(&HashInput { data: "{\"x\":1}", ..base }));
+        assert_ne!(
+            h,
+            event_hash(&HashInput {
+                data: "{\"x\":1}",
+                ..base
+            })
+        );
         assert_ne!(h, event_hash(&HashInput { seq: 2, ..base }));
-        assert_ne!(h, event_hash(&HashInput { actor_id: None, ..base }));
+        assert_ne!(
+            h,
+            event_hash(&HashInput {
+                actor_id: None,
+                ..base
+            })
+        );
     }
 }

@@ -13,7 +13,10 @@ pub enum AppError {
     /// `NOT_FOUND`: the thing does not exist, or the caller may not know it exists.
     NotFound(String),
     /// `VALIDATION_FAILED`: input that breaks a rule, with a problem per path.
-    Validation { message: String, problems: Vec<Problem> },
+    Validation {
+        message: String,
+        problems: Vec<Problem>,
+    },
     /// `CONFLICT`: a stale `expectedVersion`, a decision that lost a race, a duplicate.
     Conflict(String),
     /// `INVALID_DEFINITION`: a workflow definition with problems, each with its path.
@@ -28,11 +31,14 @@ impl AppError {
     /// `Display` into a code-less error).
     pub fn message(&self) -> String {
         match self {
-            AppError::Unauthenticated(m) | AppError::Forbidden(m) | AppError::NotFound(m) | AppError::Conflict(m) => {
-                m.clone()
-            }
+            AppError::Unauthenticated(m)
+            | AppError::Forbidden(m)
+            | AppError::NotFound(m)
+            | AppError::Conflict(m) => m.clone(),
             AppError::Validation { message, .. } => message.clone(),
-            AppError::InvalidDefinition(p) => format!("the workflow definition has {} problem(s)", p.len()),
+            AppError::InvalidDefinition(p) => {
+                format!("the workflow definition has {} problem(s)", p.len())
+            }
             AppError::Internal(_) => "internal error".into(),
         }
     }
@@ -54,7 +60,10 @@ impl AppError {
         let message = message.into();
         AppError::Validation {
             message: message.clone(),
-            problems: vec![Problem { path: path.into(), message }],
+            problems: vec![Problem {
+                path: path.into(),
+                message,
+            }],
         }
     }
 

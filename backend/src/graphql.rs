@@ -13,7 +13,8 @@ use async_graphql::Schema;
 
 use crate::state::AppState;
 
-pub type AppSchema = Schema<query::QueryRoot, mutation::MutationRoot, subscription::SubscriptionRoot>;
+pub type AppSchema =
+    Schema<query::QueryRoot, mutation::MutationRoot, subscription::SubscriptionRoot>;
 
 /// Deepest query accepted (a request's approvals' approvers' teams' members is 6).
 pub const MAX_DEPTH: usize = 12;
@@ -21,14 +22,25 @@ pub const MAX_DEPTH: usize = 12;
 pub const MAX_COMPLEXITY: usize = 5_000;
 
 pub fn build_schema(state: AppState) -> AppSchema {
-    Schema::build(query::QueryRoot, mutation::MutationRoot, subscription::SubscriptionRoot)
-        .data(state)
-        .limit_depth(MAX_DEPTH)
-        .limit_complexity(MAX_COMPLEXITY)
-        .finish()
+    Schema::build(
+        query::QueryRoot,
+        mutation::MutationRoot,
+        subscription::SubscriptionRoot,
+    )
+    .data(state)
+    .extension(error::ErrorCodes)
+    .limit_depth(MAX_DEPTH)
+    .limit_complexity(MAX_COMPLEXITY)
+    .finish()
 }
 
 /// The schema as SDL; `schema.graphql` at the repository root is this text.
 pub fn sdl() -> String {
-    Schema::build(query::QueryRoot, mutation::MutationRoot, subscription::SubscriptionRoot).finish().sdl()
+    Schema::build(
+        query::QueryRoot,
+        mutation::MutationRoot,
+        subscription::SubscriptionRoot,
+    )
+    .finish()
+    .sdl()
 }

@@ -4,8 +4,8 @@
 
 use std::time::Duration;
 
-use async_graphql::http::{GraphiQLSource, ALL_WEBSOCKET_PROTOCOLS};
 use async_graphql::Data;
+use async_graphql::http::{ALL_WEBSOCKET_PROTOCOLS, GraphiQLSource};
 use async_graphql_axum::{GraphQLProtocol, GraphQLRequest, GraphQLResponse, GraphQLWebSocket};
 use axum::extract::{FromRequestParts, State, WebSocketUpgrade};
 use axum::http::{HeaderMap, StatusCode, header};
@@ -18,9 +18,9 @@ use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetReques
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
+use crate::graphql::AppSchema;
 use crate::graphql::guards::Caller;
 use crate::graphql::loaders::Loaders;
-use crate::graphql::AppSchema;
 use crate::services::directory;
 use crate::state::AppState;
 
@@ -42,7 +42,10 @@ pub fn router(app: AppState, schema: AppSchema) -> Router {
         .route("/readyz", get(readyz))
         .with_state(state)
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
-        .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, Duration::from_secs(30)))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            Duration::from_secs(30),
+        ))
         .layer(PropagateRequestIdLayer::new(x_request_id.clone()))
         .layer(TraceLayer::new_for_http())
         .layer(SetRequestIdLayer::new(x_request_id, MakeRequestUuid))
@@ -50,10 +53,18 @@ pub fn router(app: AppState, schema: AppSchema) -> Router {
 
 /// Resolves a bearer credential; a refused one is remembered so guards can say why.
 async fn caller_from(app: &AppState, bearer: Option<&str>) -> Caller {
-    let Some(token) = bearer else { return Caller::default() };
+    let Some(token) = bearer else {
+        return Caller::default();
+    };
     match directory::authenticate(app, token).await {
-        Ok(p) => Caller { principal: Some(p), refusal: None },
-        Err(e) => Caller { principal: None, refusal: Some(e.message()) },
+        Ok(p) => Caller {
+            principal: Some(p),
+            refusal: None,
+        },
+        Err(e) => Caller {
+            principal: None,
+            refusal: Some(e.message()),
+        },
     }
 }
 
@@ -66,7 +77,11 @@ fn bearer(headers: &HeaderMap) -> Option<&str> {
         .map(str::trim)
 }
 
-async fn graphql_post(State(s): State<HttpState>, headers: HeaderMap, req: GraphQLRequest) -> GraphQLResponse {
+async fn graphql_post(
+    State(s): State<HttpState>,
+    headers: HeaderMap,
+    req: GraphQLRequest,
+) -> GraphQLResponse {
     let caller = caller_from(&s.app, bearer(&headers)).await;
     let req = req.into_inner().data(caller).data(Loaders::new(&s.app.db));
     s.schema.execute(req).await.into()
@@ -78,7 +93,13 @@ async fn graphql_post(State(s): State<HttpState>, headers: HeaderMap, req: Graph
 async fn graphql_get(State(s): State<HttpState>, req: axum::extract::Request) -> Response {
     let (mut parts, _body) = req.into_parts();
     let Ok(ws) = WebSocketUpgrade::from_request_parts(&mut parts, &()).await else {
-        return Html(GraphiQLSource::build().endpoint("/graphql").subscription_endpoint("/graphql").finish()).into_response();
+        return Html(
+            GraphiQLSource::build()
+                .endpoint("/graphql")
+                .subscription_endpoint("/graphql")
+                .finish(),
+        )
+        .into_response();
     };
     let Ok(protocol) = GraphQLProtocol::from_request_parts(&mut parts, &()).await else {
         return (StatusCode::BAD_REQUEST, "unsupported websocket protocol").into_response();
@@ -117,7 +138,11 @@ async fn readyz(State(s): State<HttpState>) -> Response {
         Ok(_) => Json(serde_json::json!({"status": "ready"})).into_response(),
         Err(e) => {
             tracing::warn!(error = %e, "readiness check failed");
-            (StatusCode::SERVICE_UNAVAILABLE, Json(serde_json::json!({"status": "database unavailable"}))).into_response()
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                Json(serde_json::json!({"status": "database unavailable"})),
+            )
+                .into_response()
         }
     }
 }

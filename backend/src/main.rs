@@ -6,7 +6,11 @@ use handoff_backend::services::{audit, directory};
 use tracing_subscriber::EnvFilter;
 
 #[derive(Parser)]
-#[command(name = "handoff", version, about = "Self-hosted workflow automation: intake, routing, approvals, audit")]
+#[command(
+    name = "handoff",
+    version,
+    about = "Self-hosted workflow automation: intake, routing, approvals, audit"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -59,7 +63,8 @@ enum AdminCommand {
 }
 
 fn init_tracing() {
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,sea_orm=warn"));
+    let filter = EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,sea_orm=warn"));
     let json = std::env::var("HANDOFF_LOG_FORMAT").is_ok_and(|f| f == "json");
     let builder = tracing_subscriber::fmt().with_env_filter(filter);
     if json {
@@ -83,32 +88,64 @@ async fn main() -> anyhow::Result<()> {
             tracing::info!(addr = %app.addr, "listening: GraphQL at http://{}/graphql", app.addr);
             app.run_until_stopped().await?;
         }
-        Command::Audit { command: AuditCommand::Verify { database_url } } => {
+        Command::Audit {
+            command: AuditCommand::Verify { database_url },
+        } => {
             let db = handoff_backend::db::connect(&database_url).await?;
-            let report = audit::verify(&db, |n| eprint!("\rchecked {n} events")).await.map_err(|e| anyhow::anyhow!("{e:?}"))?;
+            let report = audit::verify(&db, |n| eprint!("\rchecked {n} events"))
+                .await
+                .map_err(|e| anyhow::anyhow!("{e:?}"))?;
             eprintln!();
-            println!("{} streams, {} events, {} breaks", report.streams, report.events, report.breaks.len());
+            println!(
+                "{} streams, {} events, {} breaks",
+                report.streams,
+                report.events,
+                report.breaks.len()
+            );
             for b in &report.breaks {
-                println!("BROKEN {} #{} ({}): {}", b.stream, b.seq, b.event_id, b.reason);
+                println!(
+                    "BROKEN {} #{} ({}): {}",
+                    b.stream, b.seq, b.event_id, b.reason
+                );
             }
             if !report.breaks.is_empty() {
                 std::process::exit(1);
             }
         }
-        Command::Admin { command: AdminCommand::CreateUser { database_url, email, name, password, roles } } => {
+        Command::Admin {
+            command:
+                AdminCommand::CreateUser {
+                    database_url,
+                    email,
+                    name,
+                    password,
+                    roles,
+                },
+        } => {
             init_tracing();
             let mut config = Config::for_tests(database_url);
             config.jwt_secret = None;
             let db = handoff_backend::db::connect(&config.database_url).await?;
-            directory::ensure_builtin_roles(&db).await.map_err(|e| anyhow::anyhow!("{e:?}"))?;
+            directory::ensure_builtin_roles(&db)
+                .await
+                .map_err(|e| anyhow::anyhow!("{e:?}"))?;
             let state = handoff_backend::state::AppState::new(
                 db,
-                handoff_backend::auth::JwtKeys::new(b"unused-for-the-cli-unused-for-the-cli", chrono::Duration::minutes(1)),
+                handoff_backend::auth::JwtKeys::new(
+                    b"unused-for-the-cli-unused-for-the-cli",
+                    chrono::Duration::minutes(1),
+                ),
             );
             let user = directory::create_user(
                 &state,
                 None,
-                directory::NewUser { email, name, password: Some(password), roles, ..Default::default() },
+                directory::NewUser {
+                    email,
+                    name,
+                    password: Some(password),
+                    roles,
+                    ..Default::default()
+                },
             )
             .await
             .map_err(|e| anyhow::anyhow!("{}", e.message()))?;

@@ -23,7 +23,9 @@ pub struct Application {
 
 impl std::fmt::Debug for Application {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Application").field("addr", &self.addr).finish_non_exhaustive()
+        f.debug_struct("Application")
+            .field("addr", &self.addr)
+            .finish_non_exhaustive()
     }
 }
 
@@ -31,7 +33,12 @@ impl std::fmt::Debug for Application {
 pub async fn build(config: &Config) -> anyhow::Result<Application> {
     let db = crate::db::connect(&config.database_url)
         .await
-        .with_context(|| format!("opening the database {}", crate::config::redact_url(&config.database_url)))?;
+        .with_context(|| {
+            format!(
+                "opening the database {}",
+                crate::config::redact_url(&config.database_url)
+            )
+        })?;
     build_with_db(config, db).await
 }
 
@@ -41,35 +48,57 @@ pub async fn build_with_db(config: &Config, db: DatabaseConnection) -> anyhow::R
         Some(s) if s.len() >= 32 => s.as_bytes().to_vec(),
         Some(_) => anyhow::bail!("HANDOFF_JWT_SECRET must be at least 32 bytes"),
         None => {
-            tracing::warn!("HANDOFF_JWT_SECRET is not set: using a random secret, sessions end at restart");
+            tracing::warn!(
+                "HANDOFF_JWT_SECRET is not set: using a random secret, sessions end at restart"
+            );
             let mut bytes = vec![0u8; 32];
             rand::rng().fill_bytes(&mut bytes);
             bytes
         }
     };
-    let jwt = JwtKeys::new(&secret, chrono::Duration::minutes(config.session_minutes.max(1)));
-    jwt.self_test().map_err(|e| anyhow::anyhow!("JWT self-test failed: {e:?}"))?;
+    let jwt = JwtKeys::new(
+        &secret,
+        chrono::Duration::minutes(config.session_minutes.max(1)),
+    );
+    jwt.self_test()
+        .map_err(|e| anyhow::anyhow!("JWT self-test failed: {e:?}"))?;
     let state = AppState::new(db, jwt);
-    directory::ensure_builtin_roles(&state.db).await.map_err(|e| anyhow::anyhow!("creating built-in roles: {e:?}"))?;
+    directory::ensure_builtin_roles(&state.db)
+        .await
+        .map_err(|e| anyhow::anyhow!("creating built-in roles: {e:?}"))?;
     if let (Some(email), Some(password)) = (&config.admin_email, &config.admin_password) {
-        if directory::bootstrap_admin(&state, email, password).await.map_err(|e| anyhow::anyhow!("creating the first admin: {e:?}"))? {
+        if directory::bootstrap_admin(&state, email, password)
+            .await
+            .map_err(|e| anyhow::anyhow!("creating the first admin: {e:?}"))?
+        {
             tracing::info!(admin.email = %email, "created the first admin");
         }
     }
     if config.demo {
-        crate::demo::load(&state).await.context("loading demo data")?;
+        crate::demo::load(&state)
+            .await
+            .context("loading demo data")?;
     }
     let schema = crate::graphql::build_schema(state.clone());
     let router = crate::http::router(state.clone(), schema);
-    let listener = TcpListener::bind(config.bind).await.with_context(|| format!("binding {}", config.bind))?;
+    let listener = TcpListener::bind(config.bind)
+        .await
+        .with_context(|| format!("binding {}", config.bind))?;
     let addr = listener.local_addr()?;
-    Ok(Application { addr, state, listener, router })
+    Ok(Application {
+        addr,
+        state,
+        listener,
+        router,
+    })
 }
 
 impl Application {
     /// Serves until the process receives Ctrl-C or SIGTERM, then finishes in-flight requests.
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
-        axum::serve(self.listener, self.router).with_graceful_shutdown(shutdown_signal()).await?;
+        axum::serve(self.listener, self.router)
+            .with_graceful_shutdown(shutdown_signal())
+            .await?;
         Ok(())
     }
 
@@ -85,7 +114,8 @@ async fn shutdown_signal() {
     };
     #[cfg(unix)]
     let term = async {
-        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
             s.recv().await;
         }
     };

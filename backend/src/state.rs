@@ -20,12 +20,15 @@ pub struct Clock {
 
 impl Clock {
     pub fn now(&self) -> DateTime<Utc> {
-        crate::db::truncate_micros(Utc::now() + Duration::milliseconds(self.offset_ms.load(Ordering::Relaxed)))
+        crate::db::truncate_micros(
+            Utc::now() + Duration::milliseconds(self.offset_ms.load(Ordering::Relaxed)),
+        )
     }
 
     /// Moves the clock forward (tests only; production never calls it).
     pub fn advance(&self, by: Duration) {
-        self.offset_ms.fetch_add(by.num_milliseconds(), Ordering::Relaxed);
+        self.offset_ms
+            .fetch_add(by.num_milliseconds(), Ordering::Relaxed);
     }
 }
 

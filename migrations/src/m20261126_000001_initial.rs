@@ -7,7 +7,11 @@ use sea_orm_migration::prelude::*;
 pub struct Migration;
 
 fn id(name: &'static str) -> ColumnDef {
-    ColumnDef::new(name).string_len(36).not_null().primary_key().take()
+    ColumnDef::new(name)
+        .string_len(36)
+        .not_null()
+        .primary_key()
+        .take()
 }
 fn string(name: &'static str) -> ColumnDef {
     ColumnDef::new(name).string().not_null().take()
@@ -37,7 +41,10 @@ fn time(name: &'static str) -> ColumnDef {
         .take()
 }
 fn time_null(name: &'static str) -> ColumnDef {
-    ColumnDef::new(name).timestamp_with_time_zone().null().take()
+    ColumnDef::new(name)
+        .timestamp_with_time_zone()
+        .null()
+        .take()
 }
 
 fn table(name: &'static str, columns: Vec<ColumnDef>) -> TableCreateStatement {
@@ -49,7 +56,12 @@ fn table(name: &'static str, columns: Vec<ColumnDef>) -> TableCreateStatement {
     t.take()
 }
 
-fn index(table: &'static str, name: &'static str, columns: &[&'static str], unique: bool) -> IndexCreateStatement {
+fn index(
+    table: &'static str,
+    name: &'static str,
+    columns: &[&'static str],
+    unique: bool,
+) -> IndexCreateStatement {
     let mut i = Index::create();
     i.name(name).table(table);
     for c in columns {
@@ -87,15 +99,29 @@ impl MigrationTrait for Migration {
                     time("created_at"),
                 ],
             ),
-            table("teams", vec![id("id"), string("key"), string("name"), time("created_at")]),
+            table(
+                "teams",
+                vec![id("id"), string("key"), string("name"), time("created_at")],
+            ),
             primary_pair("team_members", "team_id", "user_id"),
             table(
                 "roles",
-                vec![id("id"), string("key"), string("name"), boolean("builtin"), time("created_at")],
+                vec![
+                    id("id"),
+                    string("key"),
+                    string("name"),
+                    boolean("builtin"),
+                    time("created_at"),
+                ],
             ),
             table(
                 "role_permissions",
-                vec![id("id"), string("role_id"), string("permission"), text_null("workflows")],
+                vec![
+                    id("id"),
+                    string("role_id"),
+                    string("permission"),
+                    text_null("workflows"),
+                ],
             ),
             primary_pair("user_roles", "user_id", "role_id"),
             table(
@@ -200,7 +226,13 @@ impl MigrationTrait for Migration {
             ),
             table(
                 "comments",
-                vec![id("id"), string("request_id"), string("author_id"), text("body"), time("at")],
+                vec![
+                    id("id"),
+                    string("request_id"),
+                    string("author_id"),
+                    text("body"),
+                    time("at"),
+                ],
             ),
             table(
                 "outbox",
@@ -229,22 +261,67 @@ impl MigrationTrait for Migration {
             index("teams", "ux_teams_key", &["key"], true),
             index("team_members", "ix_team_members_user", &["user_id"], false),
             index("roles", "ux_roles_key", &["key"], true),
-            index("role_permissions", "ix_role_permissions_role", &["role_id"], false),
+            index(
+                "role_permissions",
+                "ix_role_permissions_role",
+                &["role_id"],
+                false,
+            ),
             index("api_tokens", "ux_api_tokens_hash", &["token_hash"], true),
-            index("workflows", "ux_workflows_key_version", &["key", "version"], true),
+            index(
+                "workflows",
+                "ux_workflows_key_version",
+                &["key", "version"],
+                true,
+            ),
             index("requests", "ux_requests_number", &["number"], true),
-            index("requests", "ux_requests_idempotency", &["requester_id", "idempotency_key"], true),
-            index("requests", "ix_requests_created", &["created_at", "id"], false),
-            index("requests", "ix_requests_team", &["team", "created_at"], false),
-            index("requests", "ix_requests_requester", &["requester_id"], false),
+            index(
+                "requests",
+                "ux_requests_idempotency",
+                &["requester_id", "idempotency_key"],
+                true,
+            ),
+            index(
+                "requests",
+                "ix_requests_created",
+                &["created_at", "id"],
+                false,
+            ),
+            index(
+                "requests",
+                "ix_requests_team",
+                &["team", "created_at"],
+                false,
+            ),
+            index(
+                "requests",
+                "ix_requests_requester",
+                &["requester_id"],
+                false,
+            ),
             index("requests", "ix_requests_assignee", &["assignee_id"], false),
-            index("approval_steps", "ix_approval_steps_request", &["request_id"], false),
-            index("approval_decisions", "ux_approval_decisions_step_approver", &["step_id", "approver_id"], true),
+            index(
+                "approval_steps",
+                "ix_approval_steps_request",
+                &["request_id"],
+                false,
+            ),
+            index(
+                "approval_decisions",
+                "ux_approval_decisions_step_approver",
+                &["step_id", "approver_id"],
+                true,
+            ),
             index("events", "ux_events_stream_seq", &["stream", "seq"], true),
             index("events", "ix_events_request", &["request_id"], false),
             index("events", "ix_events_at", &["at", "id"], false),
             index("comments", "ix_comments_request", &["request_id"], false),
-            index("outbox", "ix_outbox_due", &["state", "next_attempt_at"], false),
+            index(
+                "outbox",
+                "ix_outbox_due",
+                &["state", "next_attempt_at"],
+                false,
+            ),
         ];
         for i in indexes {
             m.create_index(i).await?;

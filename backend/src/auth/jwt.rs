@@ -36,7 +36,9 @@ pub struct JwtKeys {
 
 impl std::fmt::Debug for JwtKeys {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("JwtKeys").field("ttl", &self.ttl).finish_non_exhaustive()
+        f.debug_struct("JwtKeys")
+            .field("ttl", &self.ttl)
+            .finish_non_exhaustive()
     }
 }
 
@@ -50,7 +52,11 @@ impl JwtKeys {
     }
 
     /// Signs claims for a principal; returns the token and when it expires.
-    pub fn issue(&self, mut claims: Claims, now: DateTime<Utc>) -> AppResult<(String, DateTime<Utc>)> {
+    pub fn issue(
+        &self,
+        mut claims: Claims,
+        now: DateTime<Utc>,
+    ) -> AppResult<(String, DateTime<Utc>)> {
         let expires = now + self.ttl;
         claims.iss = ISSUER.into();
         claims.aud = AUDIENCE.into();

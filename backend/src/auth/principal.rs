@@ -24,7 +24,10 @@ impl ScopedPermission {
             Some((p, w)) => (p, Some(w.split(',').map(str::to_owned).collect())),
             None => (s, None),
         };
-        Some(Self { permission: Permission::parse(perm)?, workflows: scope })
+        Some(Self {
+            permission: Permission::parse(perm)?,
+            workflows: scope,
+        })
     }
 }
 
@@ -42,7 +45,9 @@ impl Principal {
     pub fn can(&self, permission: Permission, workflow: &str) -> bool {
         self.grants.iter().any(|g| {
             g.permission == permission
-                && g.workflows.as_ref().is_none_or(|w| w.iter().any(|k| k == workflow))
+                && g.workflows
+                    .as_ref()
+                    .is_none_or(|w| w.iter().any(|k| k == workflow))
         })
     }
 

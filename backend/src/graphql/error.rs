@@ -25,8 +25,12 @@ impl From<AppError> for async_graphql::Error {
         async_graphql::Error::new(message).extend_with(|_, ext| {
             ext.set("code", code);
             match &err {
-                AppError::Validation { problems, .. } => ext.set("fields", problems_value(problems)),
-                AppError::InvalidDefinition(problems) => ext.set("problems", problems_value(problems)),
+                AppError::Validation { problems, .. } => {
+                    ext.set("fields", problems_value(problems))
+                }
+                AppError::InvalidDefinition(problems) => {
+                    ext.set("problems", problems_value(problems))
+                }
                 _ => {}
             }
         })
@@ -47,4 +51,48 @@ impl<T> GqlResult<T> for Result<T, AppError> {
 /// A DataLoader's shared error, rendered as `INTERNAL` (loaders only fail on the database).
 pub fn loader_error(err: std::sync::Arc<AppError>) -> async_graphql::Error {
     AppError::Internal(anyhow::anyhow!("loading related rows: {err:?}")).into()
+}
+
+/// Gives every error a code, including those async-graphql raises itself: a request it refuses
+/// before resolving (syntax, unknown field, depth or complexity limits) is `VALIDATION_FAILED`;
+/// a resolver error that did not come from `AppError` is `INTERNAL`, and its text is hidden.
+pub struct ErrorCodes;
+
+impl async_graphql::extensions::ExtensionFactory for ErrorCodes {
+    fn create(&self) -> std::sync::Arc<dyn async_graphql::extensions::Extension> {
+        std::sync::Arc::new(ErrorCodesExtension)
+    }
+}
+
+struct ErrorCodesExtension;
+
+#[async_graphql::async_trait::async_trait]
+impl async_graphql::extensions::Extension for ErrorCodesExtension {
+    async fn request(
+        &self,
+        ctx: &async_graphql::extensions::ExtensionContext<'_>,
+        next: async_graphql::extensions::NextRequest<'_>,
+    ) -> async_graphql::Response {
+        let mut resp = next.run(ctx).await;
+        for err in &mut resp.errors {
+            let has_code = err
+                .extensions
+                .as_ref()
+                .is_some_and(|e| e.get("code").is_some());
+            if has_code {
+                continue;
+            }
+            let code = if err.path.is_empty() {
+                handoff_shared::ErrorCode::ValidationFailed
+            } else {
+                tracing::error!(error = %err.message, path = ?err.path, "resolver error without a code");
+                err.message = "internal error".into();
+                handoff_shared::ErrorCode::Internal
+            };
+            err.extensions
+                .get_or_insert_with(Default::default)
+                .set("code", code.as_str());
+        }
+        resp
+    }
 }

@@ -60,7 +60,10 @@ impl Guard for Perm {
         if p.can_any(self.0) {
             Ok(())
         } else {
-            Err(AppError::forbidden(format!("this needs the permission {}", self.0.as_str())).into())
+            Err(
+                AppError::forbidden(format!("this needs the permission {}", self.0.as_str()))
+                    .into(),
+            )
         }
     }
 }

@@ -53,7 +53,11 @@ impl Loader<String> for UserLoader {
     type Value = user::Model;
     type Error = Arc<AppError>;
     async fn load(&self, keys: &[String]) -> LoadResult<String, user::Model> {
-        let rows = user::Entity::find().filter(user::Column::Id.is_in(keys.to_vec())).all(&self.0).await.map_err(err)?;
+        let rows = user::Entity::find()
+            .filter(user::Column::Id.is_in(keys.to_vec()))
+            .all(&self.0)
+            .await
+            .map_err(err)?;
         Ok(rows.into_iter().map(|u| (u.id.clone(), u)).collect())
     }
 }
@@ -64,7 +68,11 @@ impl Loader<String> for TeamLoader {
     type Value = team::Model;
     type Error = Arc<AppError>;
     async fn load(&self, keys: &[String]) -> LoadResult<String, team::Model> {
-        let rows = team::Entity::find().filter(team::Column::Key.is_in(keys.to_vec())).all(&self.0).await.map_err(err)?;
+        let rows = team::Entity::find()
+            .filter(team::Column::Key.is_in(keys.to_vec()))
+            .all(&self.0)
+            .await
+            .map_err(err)?;
         Ok(rows.into_iter().map(|t| (t.key.clone(), t)).collect())
     }
 }
@@ -75,8 +83,11 @@ impl Loader<String> for WorkflowLoader {
     type Value = workflow::Model;
     type Error = Arc<AppError>;
     async fn load(&self, keys: &[String]) -> LoadResult<String, workflow::Model> {
-        let rows =
-            workflow::Entity::find().filter(workflow::Column::Id.is_in(keys.to_vec())).all(&self.0).await.map_err(err)?;
+        let rows = workflow::Entity::find()
+            .filter(workflow::Column::Id.is_in(keys.to_vec()))
+            .all(&self.0)
+            .await
+            .map_err(err)?;
         Ok(rows.into_iter().map(|w| (w.id.clone(), w)).collect())
     }
 }
@@ -98,7 +109,8 @@ impl Loader<String> for StepLoader {
             let r = latest.entry(s.request_id.clone()).or_insert(s.round);
             *r = (*r).max(s.round);
         }
-        let mut out: HashMap<String, Vec<approval_step::Model>> = keys.iter().map(|k| (k.clone(), vec![])).collect();
+        let mut out: HashMap<String, Vec<approval_step::Model>> =
+            keys.iter().map(|k| (k.clone(), vec![])).collect();
         for s in rows {
             if latest.get(&s.request_id) == Some(&s.round) {
                 out.entry(s.request_id.clone()).or_default().push(s);
@@ -114,7 +126,9 @@ impl Loader<String> for DecisionLoader {
     type Value = Vec<approval_decision::Model>;
     type Error = Arc<AppError>;
     async fn load(&self, keys: &[String]) -> LoadResult<String, Vec<approval_decision::Model>> {
-        let mut out = crate::services::approvals::decisions_of_steps(&self.0, keys).await.map_err(Arc::new)?;
+        let mut out = crate::services::approvals::decisions_of_steps(&self.0, keys)
+            .await
+            .map_err(Arc::new)?;
         for k in keys {
             out.entry(k.clone()).or_default();
         }
@@ -134,7 +148,8 @@ impl Loader<String> for EventLoader {
             .all(&self.0)
             .await
             .map_err(err)?;
-        let mut out: HashMap<String, Vec<event::Model>> = keys.iter().map(|k| (k.clone(), vec![])).collect();
+        let mut out: HashMap<String, Vec<event::Model>> =
+            keys.iter().map(|k| (k.clone(), vec![])).collect();
         for e in rows {
             out.entry(e.stream.clone()).or_default().push(e);
         }
@@ -148,7 +163,9 @@ impl Loader<String> for UserRolesLoader {
     type Value = Vec<String>;
     type Error = Arc<AppError>;
     async fn load(&self, keys: &[String]) -> LoadResult<String, Vec<String>> {
-        let mut out = directory::roles_of_users(&self.0, keys).await.map_err(Arc::new)?;
+        let mut out = directory::roles_of_users(&self.0, keys)
+            .await
+            .map_err(Arc::new)?;
         for k in keys {
             out.entry(k.clone()).or_default();
         }
@@ -162,7 +179,9 @@ impl Loader<String> for UserTeamsLoader {
     type Value = Vec<String>;
     type Error = Arc<AppError>;
     async fn load(&self, keys: &[String]) -> LoadResult<String, Vec<String>> {
-        let mut out = directory::teams_of_users(&self.0, keys).await.map_err(Arc::new)?;
+        let mut out = directory::teams_of_users(&self.0, keys)
+            .await
+            .map_err(Arc::new)?;
         for k in keys {
             out.entry(k.clone()).or_default();
         }
@@ -176,7 +195,9 @@ impl Loader<String> for TeamMembersLoader {
     type Value = Vec<String>;
     type Error = Arc<AppError>;
     async fn load(&self, keys: &[String]) -> LoadResult<String, Vec<String>> {
-        let mut out = directory::members_of_teams(&self.0, keys).await.map_err(Arc::new)?;
+        let mut out = directory::members_of_teams(&self.0, keys)
+            .await
+            .map_err(Arc::new)?;
         for k in keys {
             out.entry(k.clone()).or_default();
         }

@@ -121,7 +121,12 @@ pub struct CreateApiTokenInput {
 }
 
 fn grants(list: Vec<GrantInputObject>) -> Vec<GrantInput> {
-    list.into_iter().map(|g| GrantInput { permission: g.permission, workflows: g.workflows }).collect()
+    list.into_iter()
+        .map(|g| GrantInput {
+            permission: g.permission,
+            workflows: g.workflows,
+        })
+        .collect()
 }
 
 pub struct MutationRoot;
@@ -133,16 +138,30 @@ impl MutationRoot {
     async fn login(&self, ctx: &Context<'_>, email: String, password: String) -> Result<Session> {
         let state = ctx.data::<AppState>()?;
         let s = directory::login(state, &email, &password).await.gql()?;
-        Ok(Session { token: s.token, expires_at: s.expires_at, user: User(s.user) })
+        Ok(Session {
+            token: s.token,
+            expires_at: s.expires_at,
+            user: User(s.user),
+        })
     }
 
     /// Every problem of a definition, with paths; empty when it can be published.
     #[graphql(guard = "Perm(Permission::WorkflowManage)")]
-    async fn validate_workflow(&self, ctx: &Context<'_>, definition: String) -> Result<Vec<DefinitionProblem>> {
+    async fn validate_workflow(
+        &self,
+        ctx: &Context<'_>,
+        definition: String,
+    ) -> Result<Vec<DefinitionProblem>> {
         let state = ctx.data::<AppState>()?;
         Ok(match workflows::validate(state, &definition).await.gql()? {
             Ok(_) => vec![],
-            Err(problems) => problems.into_iter().map(|p| DefinitionProblem { path: p.path, message: p.message }).collect(),
+            Err(problems) => problems
+                .into_iter()
+                .map(|p| DefinitionProblem {
+                    path: p.path,
+                    message: p.message,
+                })
+                .collect(),
         })
     }
 
@@ -150,18 +169,30 @@ impl MutationRoot {
     #[graphql(guard = "Perm(Permission::WorkflowManage)")]
     async fn publish_workflow(&self, ctx: &Context<'_>, definition: String) -> Result<Workflow> {
         let state = ctx.data::<AppState>()?;
-        Ok(Workflow(workflows::publish(state, principal(ctx)?, &definition).await.gql()?))
+        Ok(Workflow(
+            workflows::publish(state, principal(ctx)?, &definition)
+                .await
+                .gql()?,
+        ))
     }
 
     #[graphql(guard = "Perm(Permission::RequestSubmit)")]
-    async fn submit_request(&self, ctx: &Context<'_>, input: SubmitRequestInput) -> Result<Request> {
+    async fn submit_request(
+        &self,
+        ctx: &Context<'_>,
+        input: SubmitRequestInput,
+    ) -> Result<Request> {
         let state = ctx.data::<AppState>()?;
         let input = requests::SubmitInput {
             workflow: input.workflow,
             fields: input.fields.0,
             idempotency_key: input.idempotency_key,
         };
-        Ok(Request(requests::submit(state, principal(ctx)?, input).await.gql()?))
+        Ok(Request(
+            requests::submit(state, principal(ctx)?, input)
+                .await
+                .gql()?,
+        ))
     }
 
     #[graphql(guard = "Authenticated")]
@@ -174,7 +205,11 @@ impl MutationRoot {
             fields: input.fields.map(|f| f.0),
             expected_version: input.expected_version,
         };
-        Ok(Request(requests::transition(state, principal(ctx)?, input).await.gql()?))
+        Ok(Request(
+            requests::transition(state, principal(ctx)?, input)
+                .await
+                .gql()?,
+        ))
     }
 
     /// Approves or rejects the approval step waiting for the caller.
@@ -187,7 +222,11 @@ impl MutationRoot {
             comment: input.comment,
             expected_version: input.expected_version,
         };
-        Ok(Request(requests::decide(state, principal(ctx)?, input).await.gql()?))
+        Ok(Request(
+            requests::decide(state, principal(ctx)?, input)
+                .await
+                .gql()?,
+        ))
     }
 
     #[graphql(guard = "Authenticated")]
@@ -198,13 +237,21 @@ impl MutationRoot {
             fields: input.fields.0,
             expected_version: input.expected_version,
         };
-        Ok(Request(requests::update_fields(state, principal(ctx)?, input).await.gql()?))
+        Ok(Request(
+            requests::update_fields(state, principal(ctx)?, input)
+                .await
+                .gql()?,
+        ))
     }
 
     #[graphql(guard = "Authenticated")]
     async fn add_comment(&self, ctx: &Context<'_>, input: CommentInput) -> Result<Event> {
         let state = ctx.data::<AppState>()?;
-        Ok(Event(requests::add_comment(state, principal(ctx)?, &input.request_id, &input.body).await.gql()?))
+        Ok(Event(
+            requests::add_comment(state, principal(ctx)?, &input.request_id, &input.body)
+                .await
+                .gql()?,
+        ))
     }
 
     #[graphql(guard = "Perm(Permission::RequestWork)")]
@@ -215,7 +262,11 @@ impl MutationRoot {
             user_id: input.user_id.map(|i| i.0),
             expected_version: input.expected_version,
         };
-        Ok(Request(requests::assign(state, principal(ctx)?, input).await.gql()?))
+        Ok(Request(
+            requests::assign(state, principal(ctx)?, input)
+                .await
+                .gql()?,
+        ))
     }
 
     #[graphql(guard = "Perm(Permission::UserManage)")]
@@ -230,7 +281,11 @@ impl MutationRoot {
             teams: input.teams,
             manager: input.manager,
         };
-        Ok(User(directory::create_user(state, Some(&p.user_id), new).await.gql()?))
+        Ok(User(
+            directory::create_user(state, Some(&p.user_id), new)
+                .await
+                .gql()?,
+        ))
     }
 
     #[graphql(guard = "Perm(Permission::UserManage)")]
@@ -251,21 +306,37 @@ impl MutationRoot {
             manager,
             active: input.active,
         };
-        Ok(User(directory::update_user(state, &p.user_id, update).await.gql()?))
+        Ok(User(
+            directory::update_user(state, &p.user_id, update)
+                .await
+                .gql()?,
+        ))
     }
 
     #[graphql(guard = "Perm(Permission::TeamManage)")]
     async fn create_team(&self, ctx: &Context<'_>, input: CreateTeamInput) -> Result<Team> {
         let state = ctx.data::<AppState>()?;
         let p = principal(ctx)?;
-        Ok(Team(directory::create_team(state, Some(&p.user_id), &input.key, &input.name).await.gql()?))
+        Ok(Team(
+            directory::create_team(state, Some(&p.user_id), &input.key, &input.name)
+                .await
+                .gql()?,
+        ))
     }
 
     #[graphql(guard = "Perm(Permission::RoleManage)")]
     async fn create_role(&self, ctx: &Context<'_>, input: CreateRoleInput) -> Result<Role> {
         let state = ctx.data::<AppState>()?;
         let p = principal(ctx)?;
-        directory::create_role(state, Some(&p.user_id), &input.key, &input.name, grants(input.permissions)).await.gql()?;
+        directory::create_role(
+            state,
+            Some(&p.user_id),
+            &input.key,
+            &input.name,
+            grants(input.permissions),
+        )
+        .await
+        .gql()?;
         role_by_key(state, &input.key).await
     }
 
@@ -273,7 +344,15 @@ impl MutationRoot {
     async fn update_role(&self, ctx: &Context<'_>, input: UpdateRoleInput) -> Result<Role> {
         let state = ctx.data::<AppState>()?;
         let p = principal(ctx)?;
-        directory::update_role(state, &p.user_id, &input.key, input.name, input.permissions.map(grants)).await.gql()?;
+        directory::update_role(
+            state,
+            &p.user_id,
+            &input.key,
+            input.name,
+            input.permissions.map(grants),
+        )
+        .await
+        .gql()?;
         role_by_key(state, &input.key).await
     }
 
@@ -281,22 +360,36 @@ impl MutationRoot {
     #[graphql(guard = "Perm(Permission::RoleManage)")]
     async fn delete_role(&self, ctx: &Context<'_>, key: String) -> Result<String> {
         let state = ctx.data::<AppState>()?;
-        directory::delete_role(state, &principal(ctx)?.user_id, &key).await.gql()?;
+        directory::delete_role(state, &principal(ctx)?.user_id, &key)
+            .await
+            .gql()?;
         Ok(key)
     }
 
     /// Creates an API token acting as you with the named roles. The secret is shown once.
     #[graphql(guard = "Authenticated")]
-    async fn create_api_token(&self, ctx: &Context<'_>, input: CreateApiTokenInput) -> Result<NewApiToken> {
+    async fn create_api_token(
+        &self,
+        ctx: &Context<'_>,
+        input: CreateApiTokenInput,
+    ) -> Result<NewApiToken> {
         let state = ctx.data::<AppState>()?;
-        let t = directory::create_api_token(state, principal(ctx)?, &input.name, input.roles).await.gql()?;
-        Ok(NewApiToken { token: t.token.into(), secret: t.secret })
+        let t = directory::create_api_token(state, principal(ctx)?, &input.name, input.roles)
+            .await
+            .gql()?;
+        Ok(NewApiToken {
+            token: t.token.into(),
+            secret: t.secret,
+        })
     }
 
     #[graphql(guard = "Authenticated")]
     async fn revoke_api_token(&self, ctx: &Context<'_>, id: ID) -> Result<ApiToken> {
         let state = ctx.data::<AppState>()?;
-        Ok(directory::revoke_api_token(state, principal(ctx)?, &id).await.gql()?.into())
+        Ok(directory::revoke_api_token(state, principal(ctx)?, &id)
+            .await
+            .gql()?
+            .into())
     }
 }
 

@@ -88,7 +88,12 @@ impl QueryRoot {
     async fn me(&self, ctx: &Context<'_>) -> Result<Option<User>> {
         let state = ctx.data::<AppState>()?;
         let p = principal(ctx)?;
-        Ok(crate::db::entities::user::Entity::find_by_id_model(&state.db, &p.user_id).await.gql()?.map(User))
+        Ok(
+            crate::db::entities::user::Entity::find_by_id_model(&state.db, &p.user_id)
+                .await
+                .gql()?
+                .map(User),
+        )
     }
 
     /// The latest published version of each workflow the caller may see.
@@ -97,25 +102,42 @@ impl QueryRoot {
         let state = ctx.data::<AppState>()?;
         let p = principal(ctx)?;
         let all = workflows::latest_versions(&state.db).await.gql()?;
-        Ok(all.into_iter().filter(|w| workflows::may_see(p, &w.key)).map(Workflow).collect())
+        Ok(all
+            .into_iter()
+            .filter(|w| workflows::may_see(p, &w.key))
+            .map(Workflow)
+            .collect())
     }
 
     /// One version of a workflow (the latest when `version` is omitted).
     #[graphql(guard = "Authenticated")]
-    async fn workflow(&self, ctx: &Context<'_>, key: String, version: Option<i32>) -> Result<Option<Workflow>> {
+    async fn workflow(
+        &self,
+        ctx: &Context<'_>,
+        key: String,
+        version: Option<i32>,
+    ) -> Result<Option<Workflow>> {
         let state = ctx.data::<AppState>()?;
         let p = principal(ctx)?;
         if !workflows::may_see(p, &key) {
             return Ok(None);
         }
-        Ok(workflows::find(&state.db, &key, version).await.gql()?.map(Workflow))
+        Ok(workflows::find(&state.db, &key, version)
+            .await
+            .gql()?
+            .map(Workflow))
     }
 
     /// Every published version of a workflow, newest first (for admins).
     #[graphql(guard = "Perm(Permission::WorkflowManage)")]
     async fn workflow_versions(&self, ctx: &Context<'_>, key: String) -> Result<Vec<Workflow>> {
         let state = ctx.data::<AppState>()?;
-        Ok(workflows::versions(&state.db, &key).await.gql()?.into_iter().map(Workflow).collect())
+        Ok(workflows::versions(&state.db, &key)
+            .await
+            .gql()?
+            .into_iter()
+            .map(Workflow)
+            .collect())
     }
 
     /// Requests the caller may read, newest first unless sorted otherwise.
@@ -131,22 +153,53 @@ impl QueryRoot {
         let p = principal(ctx)?;
         let filter = filter.unwrap_or_default();
         if filter.sla_breached == Some(true) {
-            return Ok(RequestConnection { edges: vec![], page_info: PageInfo { has_next_page: false, end_cursor: None } });
+            return Ok(RequestConnection {
+                edges: vec![],
+                page_info: PageInfo {
+                    has_next_page: false,
+                    end_cursor: None,
+                },
+            });
         }
-        let page = queries::list_requests(&state.db, p, &filter.to_service(), first, after.as_deref()).await.gql()?;
+        let page =
+            queries::list_requests(&state.db, p, &filter.to_service(), first, after.as_deref())
+                .await
+                .gql()?;
         let end_cursor = page.items.last().map(|(c, _)| c.clone());
         Ok(RequestConnection {
-            edges: page.items.into_iter().map(|(cursor, r)| RequestEdge { cursor, node: Request(r) }).collect(),
-            page_info: PageInfo { has_next_page: page.has_next, end_cursor },
+            edges: page
+                .items
+                .into_iter()
+                .map(|(cursor, r)| RequestEdge {
+                    cursor,
+                    node: Request(r),
+                })
+                .collect(),
+            page_info: PageInfo {
+                has_next_page: page.has_next,
+                end_cursor,
+            },
         })
     }
 
     /// One request by id or number (`PUR-42`), if the caller may read it.
     #[graphql(guard = "Authenticated")]
-    async fn request(&self, ctx: &Context<'_>, id: Option<ID>, number: Option<String>) -> Result<Option<Request>> {
+    async fn request(
+        &self,
+        ctx: &Context<'_>,
+        id: Option<ID>,
+        number: Option<String>,
+    ) -> Result<Option<Request>> {
         let state = ctx.data::<AppState>()?;
         let p = principal(ctx)?;
-        match requests::get_readable(state, p, id.as_ref().map(|i| i.0.as_str()), number.as_deref()).await {
+        match requests::get_readable(
+            state,
+            p,
+            id.as_ref().map(|i| i.0.as_str()),
+            number.as_deref(),
+        )
+        .await
+        {
             Ok(r) => Ok(Some(Request(r))),
             Err(crate::error::AppError::NotFound(_)) => Ok(None),
             Err(e) => Err(e.into()),
@@ -162,18 +215,33 @@ impl QueryRoot {
             .await
             .gql()?
             .into_iter()
-            .map(|(r, s)| ApprovalTask { request: Request(r), step: s.key })
+            .map(|(r, s)| ApprovalTask {
+                request: Request(r),
+                step: s.key,
+            })
             .collect())
     }
 
     /// Volume, backlog and aging, cycle time, time in status and rework.
     #[graphql(guard = "Perm(Permission::ReportRead)")]
-    async fn dashboard(&self, ctx: &Context<'_>, filter: Option<DashboardFilter>) -> Result<Dashboard> {
+    async fn dashboard(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<DashboardFilter>,
+    ) -> Result<Dashboard> {
         let state = ctx.data::<AppState>()?;
         let p = principal(ctx)?;
         let f = filter.unwrap_or_default();
-        let filter = reports::DashboardFilter { workflow: f.workflow, team: f.team, from: f.from, to: f.to };
-        Ok(reports::dashboard(&state.db, p, &filter, state.clock.now()).await.gql()?.into())
+        let filter = reports::DashboardFilter {
+            workflow: f.workflow,
+            team: f.team,
+            from: f.from,
+            to: f.to,
+        };
+        Ok(reports::dashboard(&state.db, p, &filter, state.clock.now())
+            .await
+            .gql()?
+            .into())
     }
 
     /// The audit trail across requests, newest first.
@@ -195,31 +263,58 @@ impl QueryRoot {
             from: f.from,
             to: f.to,
         };
-        let page = queries::audit_events(&state.db, p, &filter, first, after.as_deref()).await.gql()?;
+        let page = queries::audit_events(&state.db, p, &filter, first, after.as_deref())
+            .await
+            .gql()?;
         let end_cursor = page.items.last().map(|(c, _)| c.clone());
         Ok(EventConnection {
-            edges: page.items.into_iter().map(|(cursor, e)| EventEdge { cursor, node: Event(e) }).collect(),
-            page_info: PageInfo { has_next_page: page.has_next, end_cursor },
+            edges: page
+                .items
+                .into_iter()
+                .map(|(cursor, e)| EventEdge {
+                    cursor,
+                    node: Event(e),
+                })
+                .collect(),
+            page_info: PageInfo {
+                has_next_page: page.has_next,
+                end_cursor,
+            },
         })
     }
 
     #[graphql(guard = "Perm(Permission::UserManage)")]
     async fn users(&self, ctx: &Context<'_>) -> Result<Vec<User>> {
         let state = ctx.data::<AppState>()?;
-        Ok(directory::list_users(&state.db).await.gql()?.into_iter().map(User).collect())
+        Ok(directory::list_users(&state.db)
+            .await
+            .gql()?
+            .into_iter()
+            .map(User)
+            .collect())
     }
 
     /// Teams (any signed-in user may list them: queues and routing name them).
     #[graphql(guard = "Authenticated")]
     async fn teams(&self, ctx: &Context<'_>) -> Result<Vec<Team>> {
         let state = ctx.data::<AppState>()?;
-        Ok(directory::list_teams(&state.db).await.gql()?.into_iter().map(Team).collect())
+        Ok(directory::list_teams(&state.db)
+            .await
+            .gql()?
+            .into_iter()
+            .map(Team)
+            .collect())
     }
 
     #[graphql(guard = "Perm(Permission::RoleManage).or(Perm(Permission::UserManage))")]
     async fn roles(&self, ctx: &Context<'_>) -> Result<Vec<Role>> {
         let state = ctx.data::<AppState>()?;
-        Ok(directory::list_roles(&state.db).await.gql()?.into_iter().map(Role).collect())
+        Ok(directory::list_roles(&state.db)
+            .await
+            .gql()?
+            .into_iter()
+            .map(Role)
+            .collect())
     }
 
     /// Every permission a role can grant.
@@ -227,7 +322,10 @@ impl QueryRoot {
     async fn permissions(&self) -> Vec<PermissionInfo> {
         Permission::ALL
             .iter()
-            .map(|p| PermissionInfo { name: p.as_str().to_owned(), description: p.description().to_owned() })
+            .map(|p| PermissionInfo {
+                name: p.as_str().to_owned(),
+                description: p.description().to_owned(),
+            })
             .collect()
     }
 
@@ -236,6 +334,11 @@ impl QueryRoot {
     async fn api_tokens(&self, ctx: &Context<'_>) -> Result<Vec<ApiToken>> {
         let state = ctx.data::<AppState>()?;
         let p = principal(ctx)?;
-        Ok(directory::list_api_tokens(&state.db, p).await.gql()?.into_iter().map(ApiToken::from).collect())
+        Ok(directory::list_api_tokens(&state.db, p)
+            .await
+            .gql()?
+            .into_iter()
+            .map(ApiToken::from)
+            .collect())
     }
 }

@@ -35,14 +35,23 @@ impl SubscriptionRoot {
             let keep_status = filter.status.clone();
             async move {
                 let change = msg.ok()?;
-                if keep_workflow.as_ref().is_some_and(|w| *w != change.workflow)
-                    || keep_team.as_ref().is_some_and(|t| Some(t) != change.team.as_ref())
+                if keep_workflow
+                    .as_ref()
+                    .is_some_and(|w| *w != change.workflow)
+                    || keep_team
+                        .as_ref()
+                        .is_some_and(|t| Some(t) != change.team.as_ref())
                     || keep_status.as_ref().is_some_and(|s| *s != change.status)
                 {
                     return None;
                 }
-                let req = requests::get_readable(&state, &p, Some(&change.request_id), None).await.ok()?;
-                access::can_read(&state.db, &p, &req).await.ok()?.then_some(RequestChange(change))
+                let req = requests::get_readable(&state, &p, Some(&change.request_id), None)
+                    .await
+                    .ok()?;
+                access::can_read(&state.db, &p, &req)
+                    .await
+                    .ok()?
+                    .then_some(RequestChange(change))
             }
         }))
     }

@@ -1,11 +1,14 @@
 //! GraphQL output types. Each wraps a storage row or a service result and resolves relations
 //! through the request's DataLoaders; none is a database entity, and none runs business rules.
 
-use async_graphql::{ComplexObject, Context, Enum, Json, Object, Result, SimpleObject, ID};
+use async_graphql::{ComplexObject, Context, Enum, ID, Json, Object, Result, SimpleObject};
 use chrono::{DateTime, Utc};
 use handoff_shared::definition::{Definition, FieldType, StatusCategory as DefCategory};
 
-use crate::db::entities::{api_token, approval_decision, approval_step, event, request, role_permission, team, user, workflow};
+use crate::db::entities::{
+    api_token, approval_decision, approval_step, event, request, role_permission, team, user,
+    workflow,
+};
 use crate::graphql::error::{GqlResult, loader_error};
 use crate::graphql::guards::principal;
 use crate::graphql::loaders::Loaders;
@@ -18,7 +21,12 @@ fn loaders<'a>(ctx: &'a Context<'_>) -> Result<&'a Loaders> {
 
 async fn load_user(ctx: &Context<'_>, id: Option<&str>) -> Result<Option<User>> {
     let Some(id) = id else { return Ok(None) };
-    Ok(loaders(ctx)?.users.load_one(id.to_owned()).await.map_err(loader_error)?.map(User))
+    Ok(loaders(ctx)?
+        .users
+        .load_one(id.to_owned())
+        .await
+        .map_err(loader_error)?
+        .map(User))
 }
 
 #[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
@@ -121,12 +129,29 @@ impl User {
     }
     /// Role keys.
     async fn roles(&self, ctx: &Context<'_>) -> Result<Vec<String>> {
-        Ok(loaders(ctx)?.user_roles.load_one(self.0.id.clone()).await.map_err(loader_error)?.unwrap_or_default())
+        Ok(loaders(ctx)?
+            .user_roles
+            .load_one(self.0.id.clone())
+            .await
+            .map_err(loader_error)?
+            .unwrap_or_default())
     }
     async fn teams(&self, ctx: &Context<'_>) -> Result<Vec<Team>> {
-        let keys = loaders(ctx)?.user_teams.load_one(self.0.id.clone()).await.map_err(loader_error)?.unwrap_or_default();
-        let teams = loaders(ctx)?.teams.load_many(keys.clone()).await.map_err(loader_error)?;
-        Ok(keys.iter().filter_map(|k| teams.get(k).cloned().map(Team)).collect())
+        let keys = loaders(ctx)?
+            .user_teams
+            .load_one(self.0.id.clone())
+            .await
+            .map_err(loader_error)?
+            .unwrap_or_default();
+        let teams = loaders(ctx)?
+            .teams
+            .load_many(keys.clone())
+            .await
+            .map_err(loader_error)?;
+        Ok(keys
+            .iter()
+            .filter_map(|k| teams.get(k).cloned().map(Team))
+            .collect())
     }
     async fn manager(&self, ctx: &Context<'_>) -> Result<Option<User>> {
         load_user(ctx, self.0.manager_id.as_deref()).await
@@ -144,9 +169,21 @@ impl Team {
         &self.0.name
     }
     async fn members(&self, ctx: &Context<'_>) -> Result<Vec<User>> {
-        let ids = loaders(ctx)?.team_members.load_one(self.0.key.clone()).await.map_err(loader_error)?.unwrap_or_default();
-        let users = loaders(ctx)?.users.load_many(ids.clone()).await.map_err(loader_error)?;
-        let mut out: Vec<User> = ids.iter().filter_map(|i| users.get(i).cloned().map(User)).collect();
+        let ids = loaders(ctx)?
+            .team_members
+            .load_one(self.0.key.clone())
+            .await
+            .map_err(loader_error)?
+            .unwrap_or_default();
+        let users = loaders(ctx)?
+            .users
+            .load_many(ids.clone())
+            .await
+            .map_err(loader_error)?;
+        let mut out: Vec<User> = ids
+            .iter()
+            .filter_map(|i| users.get(i).cloned().map(User))
+            .collect();
         out.sort_by(|a, b| a.0.email.cmp(&b.0.email));
         Ok(out)
     }
@@ -181,7 +218,10 @@ impl Role {
 fn grant(g: &role_permission::Model) -> RoleGrant {
     RoleGrant {
         permission: g.permission.clone(),
-        workflows: g.workflows.as_deref().and_then(|w| serde_json::from_str(w).ok()),
+        workflows: g
+            .workflows
+            .as_deref()
+            .and_then(|w| serde_json::from_str(w).ok()),
     }
 }
 
@@ -208,8 +248,16 @@ pub struct Status {
 
 fn status_of(def: &Definition, key: &str) -> Status {
     match def.status(key) {
-        Some(s) => Status { key: s.key.clone(), label: s.label.clone(), category: s.category.into() },
-        None => Status { key: key.to_owned(), label: key.to_owned(), category: StatusCategory::Open },
+        Some(s) => Status {
+            key: s.key.clone(),
+            label: s.label.clone(),
+            category: s.category.into(),
+        },
+        None => Status {
+            key: key.to_owned(),
+            label: key.to_owned(),
+            category: StatusCategory::Open,
+        },
     }
 }
 
@@ -235,7 +283,10 @@ pub struct FieldSpec {
 }
 
 fn kind_name(k: &FieldType) -> String {
-    serde_json::to_value(k).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default()
+    serde_json::to_value(k)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default()
 }
 
 /// A published version of a workflow definition.
@@ -307,7 +358,11 @@ impl Workflow {
             .def(ctx)?
             .statuses
             .iter()
-            .map(|s| Status { key: s.key.clone(), label: s.label.clone(), category: s.category.into() })
+            .map(|s| Status {
+                key: s.key.clone(),
+                label: s.label.clone(),
+                category: s.category.into(),
+            })
             .collect())
     }
 }
@@ -368,8 +423,15 @@ impl Request {
         Priority::parse(&self.0.priority)
     }
     async fn team(&self, ctx: &Context<'_>) -> Result<Option<Team>> {
-        let Some(key) = &self.0.team else { return Ok(None) };
-        Ok(loaders(ctx)?.teams.load_one(key.clone()).await.map_err(loader_error)?.map(Team))
+        let Some(key) = &self.0.team else {
+            return Ok(None);
+        };
+        Ok(loaders(ctx)?
+            .teams
+            .load_one(key.clone())
+            .await
+            .map_err(loader_error)?
+            .map(Team))
     }
     async fn assignee(&self, ctx: &Context<'_>) -> Result<Option<User>> {
         load_user(ctx, self.0.assignee_id.as_deref()).await
@@ -419,7 +481,9 @@ impl Request {
         let state = ctx.data::<AppState>()?;
         let p = principal(ctx)?;
         let def = self.def(ctx).await?;
-        let list = requests::available_transitions(state, p, &self.0, &def).await.gql()?;
+        let list = requests::available_transitions(state, p, &self.0, &def)
+            .await
+            .gql()?;
         Ok(list
             .into_iter()
             .map(|t| TransitionOption {
@@ -470,8 +534,15 @@ impl ApprovalStep {
     }
     async fn approvers(&self, ctx: &Context<'_>) -> Result<Vec<User>> {
         let ids: Vec<String> = serde_json::from_str(&self.0.approvers)?;
-        let users = loaders(ctx)?.users.load_many(ids.clone()).await.map_err(loader_error)?;
-        Ok(ids.iter().filter_map(|i| users.get(i).cloned().map(User)).collect())
+        let users = loaders(ctx)?
+            .users
+            .load_many(ids.clone())
+            .await
+            .map_err(loader_error)?;
+        Ok(ids
+            .iter()
+            .filter_map(|i| users.get(i).cloned().map(User))
+            .collect())
     }
     async fn decisions(&self, ctx: &Context<'_>) -> Result<Vec<Decision>> {
         Ok(loaders(ctx)?
@@ -491,7 +562,9 @@ pub struct Decision(pub approval_decision::Model);
 #[Object]
 impl Decision {
     async fn approver(&self, ctx: &Context<'_>) -> Result<User> {
-        load_user(ctx, Some(&self.0.approver_id)).await?.ok_or_else(|| async_graphql::Error::new("approver missing"))
+        load_user(ctx, Some(&self.0.approver_id))
+            .await?
+            .ok_or_else(|| async_graphql::Error::new("approver missing"))
     }
     async fn approve(&self) -> bool {
         self.0.approve
@@ -623,9 +696,17 @@ pub struct BacklogRow {
     pub status: String,
     pub category: StatusCategory,
     pub total: i64,
+    /// Open less than a day.
+    #[graphql(name = "under1d")]
     pub under_1d: i64,
+    /// Open one to three days.
+    #[graphql(name = "d1to3")]
     pub d1_to_3: i64,
+    /// Open three to seven days.
+    #[graphql(name = "d3to7")]
     pub d3_to_7: i64,
+    /// Open more than seven days.
+    #[graphql(name = "over7d")]
     pub over_7d: i64,
 }
 
@@ -676,7 +757,15 @@ impl From<reports::Dashboard> for Dashboard {
             total: d.total,
             open: d.open,
             closed: d.closed,
-            volume: d.volume.into_iter().map(|v| DayCount { day: v.day, created: v.created, closed: v.closed }).collect(),
+            volume: d
+                .volume
+                .into_iter()
+                .map(|v| DayCount {
+                    day: v.day,
+                    created: v.created,
+                    closed: v.closed,
+                })
+                .collect(),
             backlog: d
                 .backlog
                 .into_iter()

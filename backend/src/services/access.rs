@@ -16,7 +16,11 @@ pub fn approver_pattern(user_id: &str) -> String {
     format!("%\"{user_id}\"%")
 }
 
-pub async fn is_approver(db: &impl ConnectionTrait, request_id: &str, user_id: &str) -> AppResult<bool> {
+pub async fn is_approver(
+    db: &impl ConnectionTrait,
+    request_id: &str,
+    user_id: &str,
+) -> AppResult<bool> {
     Ok(approval_step::Entity::find()
         .filter(approval_step::Column::RequestId.eq(request_id))
         .filter(approval_step::Column::Approvers.like(approver_pattern(user_id)))
@@ -26,7 +30,11 @@ pub async fn is_approver(db: &impl ConnectionTrait, request_id: &str, user_id: &
 }
 
 /// Whether the caller may read a request.
-pub async fn can_read(db: &impl ConnectionTrait, p: &Principal, r: &request::Model) -> AppResult<bool> {
+pub async fn can_read(
+    db: &impl ConnectionTrait,
+    p: &Principal,
+    r: &request::Model,
+) -> AppResult<bool> {
     if r.requester_id == p.user_id
         || r.assignee_id.as_deref() == Some(p.user_id.as_str())
         || p.can(Permission::RequestReadAll, &r.workflow_key)
@@ -59,17 +67,26 @@ pub fn readable_condition(p: &Principal) -> Condition {
                 Query::select()
                     .column(approval_step::Column::RequestId)
                     .from(approval_step::Entity)
-                    .and_where(Expr::col(approval_step::Column::Approvers).like(approver_pattern(&p.user_id)))
+                    .and_where(
+                        Expr::col(approval_step::Column::Approvers)
+                            .like(approver_pattern(&p.user_id)),
+                    )
                     .to_owned(),
             ),
         );
     if p.can_any(Permission::RequestReadAll) {
-        any = any.add(in_scope(request::Column::WorkflowKey, p.scope(Permission::RequestReadAll)));
+        any = any.add(in_scope(
+            request::Column::WorkflowKey,
+            p.scope(Permission::RequestReadAll),
+        ));
     }
     if p.can_any(Permission::RequestReadTeam) && !p.teams.is_empty() {
         any = any.add(
-            in_scope(request::Column::WorkflowKey, p.scope(Permission::RequestReadTeam))
-                .add(request::Column::Team.is_in(p.teams.clone())),
+            in_scope(
+                request::Column::WorkflowKey,
+                p.scope(Permission::RequestReadTeam),
+            )
+            .add(request::Column::Team.is_in(p.teams.clone())),
         );
     }
     any

@@ -7,7 +7,9 @@ use std::collections::HashMap;
 
 use handoff_shared::definition::{ApprovalPolicy, Approver, Definition};
 use handoff_shared::routing::applicable_steps;
-use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set,
+};
 use serde_json::json;
 
 use crate::db::entities::{approval_decision, approval_step, request, user};
@@ -24,14 +26,19 @@ pub const REJECTED: &str = "REJECTED";
 pub const SKIPPED: &str = "SKIPPED";
 
 /// The steps of the latest round, in order.
-pub async fn current_round(db: &impl ConnectionTrait, request_id: &str) -> AppResult<Vec<approval_step::Model>> {
+pub async fn current_round(
+    db: &impl ConnectionTrait,
+    request_id: &str,
+) -> AppResult<Vec<approval_step::Model>> {
     let steps = approval_step::Entity::find()
         .filter(approval_step::Column::RequestId.eq(request_id))
         .order_by_desc(approval_step::Column::Round)
         .order_by_asc(approval_step::Column::Position)
         .all(db)
         .await?;
-    let Some(round) = steps.first().map(|s| s.round) else { return Ok(vec![]) };
+    let Some(round) = steps.first().map(|s| s.round) else {
+        return Ok(vec![]);
+    };
     Ok(steps.into_iter().filter(|s| s.round == round).collect())
 }
 
@@ -46,7 +53,9 @@ async fn resolve_approvers(
     for a in approvers {
         match a {
             Approver::RequesterManager => {
-                let requester = user::Entity::find_by_id(req.requester_id.clone()).one(db).await?;
+                let requester = user::Entity::find_by_id(req.requester_id.clone())
+                    .one(db)
+                    .await?;
                 ids.extend(requester.and_then(|u| u.manager_id));
             }
             Approver::Role(role) => ids.extend(directory::users_with_role(db, role).await?),
@@ -55,11 +64,19 @@ async fn resolve_approvers(
                 ids.extend(members.into_values().flatten());
             }
             Approver::User(email) => {
-                ids.extend(directory::find_user_by_email(db, email).await?.map(|u| u.id));
+                ids.extend(
+                    directory::find_user_by_email(db, email)
+                        .await?
+                        .map(|u| u.id),
+                );
             }
             Approver::Field(key) => {
                 if let Some(email) = fields.get(key).and_then(|v| v.as_str()) {
-                    ids.extend(directory::find_user_by_email(db, email).await?.map(|u| u.id));
+                    ids.extend(
+                        directory::find_user_by_email(db, email)
+                            .await?
+                            .map(|u| u.id),
+                    );
                 }
             }
         }
@@ -93,13 +110,25 @@ pub async fn start_round(
     req: &request::Model,
     change: &mut Change,
 ) -> AppResult<RoundState> {
-    let Some(approvals) = &def.approvals else { return Ok(RoundState::Approved) };
+    let Some(approvals) = &def.approvals else {
+        return Ok(RoundState::Approved);
+    };
     let previous = current_round(db, &req.id).await?;
     let round = previous.first().map_or(1, |s| s.round + 1);
     let fields: serde_json::Map<String, serde_json::Value> = serde_json::from_str(&req.fields)?;
     let (email, team) = expr_parts(db, req).await?;
-    let ctx = crate::services::requests::expr_context(def, &fields, req, &email, team.as_deref(), change.now);
-    let applicable: Vec<&str> = applicable_steps(def, &ctx).into_iter().map(|s| s.key.as_str()).collect();
+    let ctx = crate::services::requests::expr_context(
+        def,
+        &fields,
+        req,
+        &email,
+        team.as_deref(),
+        change.now,
+    );
+    let applicable: Vec<&str> = applicable_steps(def, &ctx)
+        .into_iter()
+        .map(|s| s.key.as_str())
+        .collect();
     for (position, step) in approvals.steps.iter().enumerate() {
         let applies = applicable.contains(&step.key.as_str());
         approval_step::ActiveModel {
@@ -117,10 +146,18 @@ pub async fn start_round(
         .insert(db)
         .await?;
     }
-    let skipped: Vec<&str> =
-        approvals.steps.iter().map(|s| s.key.as_str()).filter(|k| !applicable.contains(k)).collect();
+    let skipped: Vec<&str> = approvals
+        .steps
+        .iter()
+        .map(|s| s.key.as_str())
+        .filter(|k| !applicable.contains(k))
+        .collect();
     change
-        .event(db, "approval_round_started", json!({"round": round, "steps": applicable, "skipped": skipped}))
+        .event(
+            db,
+            "approval_round_started",
+            json!({"round": round, "steps": applicable, "skipped": skipped}),
+        )
         .await?;
     activate_next(db, def, req, &fields, change).await
 }
@@ -141,7 +178,12 @@ async fn activate_next(
         .approvals
         .as_ref()
         .and_then(|a| a.steps.iter().find(|s| s.key == next.key))
-        .ok_or_else(|| AppError::Internal(anyhow::anyhow!("approval step {} missing from its definition", next.key)))?;
+        .ok_or_else(|| {
+            AppError::Internal(anyhow::anyhow!(
+                "approval step {} missing from its definition",
+                next.key
+            ))
+        })?;
     let approvers = resolve_approvers(db, &spec.approvers, req, fields).await?;
     let emails: Vec<String> = user::Entity::find()
         .filter(user::Column::Id.is_in(approvers.clone()))
@@ -168,7 +210,11 @@ async fn activate_next(
 }
 
 /// Cancels the open steps of the current round (the request left the approval status).
-pub async fn cancel_round(db: &impl ConnectionTrait, req: &request::Model, change: &mut Change) -> AppResult<()> {
+pub async fn cancel_round(
+    db: &impl ConnectionTrait,
+    req: &request::Model,
+    change: &mut Change,
+) -> AppResult<()> {
     let open: Vec<_> = current_round(db, &req.id)
         .await?
         .into_iter()
@@ -184,7 +230,9 @@ pub async fn cancel_round(db: &impl ConnectionTrait, req: &request::Model, chang
         a.completed_at = Set(Some(change.now));
         a.update(db).await?;
     }
-    change.event(db, "approval_cancelled", json!({"steps": keys})).await?;
+    change
+        .event(db, "approval_cancelled", json!({"steps": keys}))
+        .await?;
     Ok(())
 }
 
@@ -199,11 +247,14 @@ pub async fn decide(
     change: &mut Change,
 ) -> AppResult<RoundState> {
     if req.requester_id == approver_id {
-        return Err(AppError::forbidden("a requester never approves their own request"));
+        return Err(AppError::forbidden(
+            "a requester never approves their own request",
+        ));
     }
     let steps = current_round(db, &req.id).await?;
     let is_listed = |s: &approval_step::Model| {
-        serde_json::from_str::<Vec<String>>(&s.approvers).is_ok_and(|ids| ids.iter().any(|i| i == approver_id))
+        serde_json::from_str::<Vec<String>>(&s.approvers)
+            .is_ok_and(|ids| ids.iter().any(|i| i == approver_id))
     };
     let active = steps.iter().find(|s| s.state == ACTIVE && is_listed(s));
     let Some(step) = active else {
@@ -218,7 +269,9 @@ pub async fn decide(
         .all(db)
         .await?;
     if decisions.iter().any(|d| d.approver_id == approver_id) {
-        return Err(AppError::Conflict("you already decided on this step".into()));
+        return Err(AppError::Conflict(
+            "you already decided on this step".into(),
+        ));
     }
     approval_decision::ActiveModel {
         id: Set(new_id()),
@@ -239,22 +292,36 @@ pub async fn decide(
         }
     })?;
     change
-        .event(db, "decided", json!({"step": step.key, "approve": approve, "comment": comment}))
+        .event(
+            db,
+            "decided",
+            json!({"step": step.key, "approve": approve, "comment": comment}),
+        )
         .await?;
     let approvals = decisions.iter().filter(|d| d.approve).count() + usize::from(approve);
     let rejections = decisions.iter().filter(|d| !d.approve).count() + usize::from(!approve);
     let approver_count = serde_json::from_str::<Vec<String>>(&step.approvers)?.len();
-    let policy: ApprovalPolicy = serde_json::from_value(serde_json::Value::String(step.policy.clone()))?;
+    let policy: ApprovalPolicy =
+        serde_json::from_value(serde_json::Value::String(step.policy.clone()))?;
     let outcome = step_outcome(&policy, approver_count, approvals, rejections);
     if outcome == StepOutcome::Undecided {
         return Ok(RoundState::Waiting);
     }
     let mut a: approval_step::ActiveModel = step.clone().into();
-    a.state = Set(if outcome == StepOutcome::Approved { APPROVED } else { REJECTED }.into());
+    a.state = Set(if outcome == StepOutcome::Approved {
+        APPROVED
+    } else {
+        REJECTED
+    }
+    .into());
     a.completed_at = Set(Some(change.now));
     a.update(db).await?;
     change
-        .event(db, "step_completed", json!({"step": step.key, "outcome": if approve { "approved" } else { "rejected" }}))
+        .event(
+            db,
+            "step_completed",
+            json!({"step": step.key, "outcome": if approve { "approved" } else { "rejected" }}),
+        )
         .await?;
     if outcome == StepOutcome::Rejected {
         for s in steps.into_iter().filter(|s| s.state == PENDING) {
@@ -290,4 +357,3 @@ pub async fn decisions_of_steps(
 pub fn round_has_approval(steps: &[approval_step::Model]) -> bool {
     steps.iter().any(|s| s.state == APPROVED)
 }
-

@@ -4,11 +4,13 @@
 //! `handoff audit verify` finds it.
 
 use chrono::{DateTime, SecondsFormat, Utc};
-use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set,
+};
 use serde::Serialize;
 
 use crate::db::entities::event;
-use crate::engine::{event_hash, HashInput, GENESIS};
+use crate::engine::{GENESIS, HashInput, event_hash};
 use crate::error::{AppError, AppResult};
 
 /// The stream of administrative events (users, roles, workflows).
@@ -94,7 +96,10 @@ pub struct VerifyReport {
 
 /// Recomputes every chain. Reads stream by stream in sequence order; `progress` is called with
 /// the number of events checked so far (the CLI prints it).
-pub async fn verify(db: &impl ConnectionTrait, mut progress: impl FnMut(usize)) -> AppResult<VerifyReport> {
+pub async fn verify(
+    db: &impl ConnectionTrait,
+    mut progress: impl FnMut(usize),
+) -> AppResult<VerifyReport> {
     let mut report = VerifyReport::default();
     let events = event::Entity::find()
         .order_by_asc(event::Column::Stream)
@@ -119,7 +124,10 @@ pub async fn verify(db: &impl ConnectionTrait, mut progress: impl FnMut(usize)) 
             })
         };
         if e.seq != expected_seq {
-            fail(format!("expected sequence {expected_seq}, found {} (an event is missing)", e.seq));
+            fail(format!(
+                "expected sequence {expected_seq}, found {} (an event is missing)",
+                e.seq
+            ));
         }
         if e.prev_hash != expected_prev {
             fail("does not link to the previous event's hash".into());

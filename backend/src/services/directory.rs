@@ -7,8 +7,8 @@ use std::collections::{BTreeSet, HashMap};
 use handoff_shared::{Permission, builtin_roles};
 use rand::RngCore;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, Set,
-    TransactionTrait,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
+    QueryOrder, Set, TransactionTrait,
 };
 use serde_json::json;
 use sha2::{Digest, Sha256};
@@ -31,7 +31,12 @@ async fn access_of(
     role_keys: Option<&[String]>,
 ) -> AppResult<(Vec<String>, Vec<String>, Vec<ScopedPermission>)> {
     let roles: Vec<role::Model> = match role_keys {
-        Some(keys) => role::Entity::find().filter(role::Column::Key.is_in(keys.iter().cloned())).all(db).await?,
+        Some(keys) => {
+            role::Entity::find()
+                .filter(role::Column::Key.is_in(keys.iter().cloned()))
+                .all(db)
+                .await?
+        }
         None => {
             let ids: Vec<String> = user_role::Entity::find()
                 .filter(user_role::Column::UserId.eq(user_id))
@@ -40,7 +45,10 @@ async fn access_of(
                 .into_iter()
                 .map(|r| r.role_id)
                 .collect();
-            role::Entity::find().filter(role::Column::Id.is_in(ids)).all(db).await?
+            role::Entity::find()
+                .filter(role::Column::Id.is_in(ids))
+                .all(db)
+                .await?
         }
     };
     let grants_rows = role_permission::Entity::find()
@@ -49,12 +57,17 @@ async fn access_of(
         .await?;
     let mut grants = Vec::new();
     for g in grants_rows {
-        let Some(permission) = Permission::parse(&g.permission) else { continue };
+        let Some(permission) = Permission::parse(&g.permission) else {
+            continue;
+        };
         let workflows = match g.workflows {
             Some(w) => Some(serde_json::from_str::<Vec<String>>(&w)?),
             None => None,
         };
-        grants.push(ScopedPermission { permission, workflows });
+        grants.push(ScopedPermission {
+            permission,
+            workflows,
+        });
     }
     let team_ids: Vec<String> = team_member::Entity::find()
         .filter(team_member::Column::UserId.eq(user_id))
@@ -77,12 +90,24 @@ async fn access_of(
 }
 
 /// Builds the principal of an active user, from the database.
-pub async fn principal_for(db: &impl ConnectionTrait, user: &user::Model, role_keys: Option<&[String]>) -> AppResult<Principal> {
+pub async fn principal_for(
+    db: &impl ConnectionTrait,
+    user: &user::Model,
+    role_keys: Option<&[String]>,
+) -> AppResult<Principal> {
     if !user.active {
-        return Err(AppError::Unauthenticated("this account is deactivated".into()));
+        return Err(AppError::Unauthenticated(
+            "this account is deactivated".into(),
+        ));
     }
     let (roles, teams, grants) = access_of(db, &user.id, role_keys).await?;
-    Ok(Principal { user_id: user.id.clone(), email: user.email.clone(), roles, teams, grants })
+    Ok(Principal {
+        user_id: user.id.clone(),
+        email: user.email.clone(),
+        roles,
+        teams,
+        grants,
+    })
 }
 
 pub fn claims_of(p: &Principal) -> Claims {
@@ -105,7 +130,11 @@ pub fn principal_from_claims(c: Claims) -> Principal {
         email: c.email,
         roles: c.roles,
         teams: c.teams,
-        grants: c.perms.iter().filter_map(|s| ScopedPermission::from_claim(s)).collect(),
+        grants: c
+            .perms
+            .iter()
+            .filter_map(|s| ScopedPermission::from_claim(s))
+            .collect(),
     }
 }
 
@@ -120,7 +149,9 @@ pub async fn authenticate(state: &AppState, bearer: &str) -> AppResult<Principal
             .await?
             .ok_or_else(|| AppError::Unauthenticated("unknown API token".into()))?;
         if token.revoked_at.is_some() {
-            return Err(AppError::Unauthenticated("this API token was revoked".into()));
+            return Err(AppError::Unauthenticated(
+                "this API token was revoked".into(),
+            ));
         }
         let user = user::Entity::find_by_id(token.user_id.clone())
             .one(&state.db)
@@ -157,13 +188,19 @@ pub async fn login(state: &AppState, email: &str, password_text: &str) -> AppRes
         let _ = password::hash(password_text.to_owned()).await;
         return Err(denied());
     };
-    let Some(stored) = user.password_hash.clone() else { return Err(denied()) };
+    let Some(stored) = user.password_hash.clone() else {
+        return Err(denied());
+    };
     if !password::verify(password_text.to_owned(), stored).await? {
         return Err(denied());
     }
     let principal = principal_for(&state.db, &user, None).await?;
     let (token, expires_at) = state.jwt.issue(claims_of(&principal), state.clock.now())?;
-    Ok(Session { token, expires_at, user })
+    Ok(Session {
+        token,
+        expires_at,
+        user,
+    })
 }
 
 fn token_hash(secret: &str) -> String {
@@ -173,14 +210,20 @@ fn token_hash(secret: &str) -> String {
 /// Creates the built-in roles when missing (they are editable, never deleted).
 pub async fn ensure_builtin_roles(db: &DatabaseConnection) -> AppResult<()> {
     for builtin in builtin_roles() {
-        let exists = role::Entity::find().filter(role::Column::Key.eq(builtin.key)).one(db).await?;
+        let exists = role::Entity::find()
+            .filter(role::Column::Key.eq(builtin.key))
+            .one(db)
+            .await?;
         if exists.is_some() {
             continue;
         }
         let grants = builtin
             .grants
             .iter()
-            .map(|g| GrantInput { permission: g.permission.as_str().to_owned(), workflows: g.workflows.clone() })
+            .map(|g| GrantInput {
+                permission: g.permission.as_str().to_owned(),
+                workflows: g.workflows.clone(),
+            })
             .collect();
         let txn = db.begin().await?;
         insert_role(&txn, builtin.key, builtin.name, true, grants).await?;
@@ -199,8 +242,14 @@ pub struct GrantInput {
 fn check_key(path: &str, key: &str) -> AppResult<()> {
     let ok = !key.is_empty()
         && key.len() <= 64
-        && key.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
-    if ok { Ok(()) } else { Err(AppError::invalid(path, "use 1 to 64 of a-z, 0-9 and -")) }
+        && key
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+    if ok {
+        Ok(())
+    } else {
+        Err(AppError::invalid(path, "use 1 to 64 of a-z, 0-9 and -"))
+    }
 }
 
 async fn insert_role(
@@ -224,7 +273,11 @@ async fn insert_role(
     Ok(model)
 }
 
-async fn write_grants(db: &impl ConnectionTrait, role_id: &str, grants: Vec<GrantInput>) -> AppResult<()> {
+async fn write_grants(
+    db: &impl ConnectionTrait,
+    role_id: &str,
+    grants: Vec<GrantInput>,
+) -> AppResult<()> {
     let mut problems = Vec::new();
     for (i, g) in grants.iter().enumerate() {
         if Permission::parse(&g.permission).is_none() {
@@ -258,7 +311,10 @@ fn duplicate_or(e: sea_orm::DbErr, path: &str, message: &str) -> AppError {
     if is_unique_violation(&e) {
         AppError::Validation {
             message: message.to_owned(),
-            problems: vec![handoff_shared::Problem { path: path.to_owned(), message: message.to_owned() }],
+            problems: vec![handoff_shared::Problem {
+                path: path.to_owned(),
+                message: message.to_owned(),
+            }],
         }
     } else {
         e.into()
@@ -282,21 +338,47 @@ pub const MIN_PASSWORD_LEN: usize = 8;
 fn check_email(email: &str) -> AppResult<String> {
     let email = email.trim().to_lowercase();
     let valid = email.len() <= 254
-        && email.split_once('@').is_some_and(|(l, d)| !l.is_empty() && d.contains('.') && !d.contains('@'));
-    if valid { Ok(email) } else { Err(AppError::invalid("input.email", "not a valid email address")) }
+        && email
+            .split_once('@')
+            .is_some_and(|(l, d)| !l.is_empty() && d.contains('.') && !d.contains('@'));
+    if valid {
+        Ok(email)
+    } else {
+        Err(AppError::invalid(
+            "input.email",
+            "not a valid email address",
+        ))
+    }
 }
 
-async fn role_ids(db: &impl ConnectionTrait, keys: &[String], path: &str) -> AppResult<Vec<String>> {
-    let found = role::Entity::find().filter(role::Column::Key.is_in(keys.iter().cloned())).all(db).await?;
-    let missing: Vec<_> = keys.iter().filter(|k| !found.iter().any(|r| &r.key == *k)).collect();
+async fn role_ids(
+    db: &impl ConnectionTrait,
+    keys: &[String],
+    path: &str,
+) -> AppResult<Vec<String>> {
+    let found = role::Entity::find()
+        .filter(role::Column::Key.is_in(keys.iter().cloned()))
+        .all(db)
+        .await?;
+    let missing: Vec<_> = keys
+        .iter()
+        .filter(|k| !found.iter().any(|r| &r.key == *k))
+        .collect();
     if let Some(k) = missing.first() {
         return Err(AppError::invalid(path, format!("unknown role \"{k}\"")));
     }
     Ok(found.into_iter().map(|r| r.id).collect())
 }
 
-async fn team_ids(db: &impl ConnectionTrait, keys: &[String], path: &str) -> AppResult<Vec<String>> {
-    let found = team::Entity::find().filter(team::Column::Key.is_in(keys.iter().cloned())).all(db).await?;
+async fn team_ids(
+    db: &impl ConnectionTrait,
+    keys: &[String],
+    path: &str,
+) -> AppResult<Vec<String>> {
+    let found = team::Entity::find()
+        .filter(team::Column::Key.is_in(keys.iter().cloned()))
+        .all(db)
+        .await?;
     if let Some(k) = keys.iter().find(|k| !found.iter().any(|t| &t.key == *k)) {
         return Err(AppError::invalid(path, format!("unknown team \"{k}\"")));
     }
@@ -316,19 +398,28 @@ async fn manager_id(db: &impl ConnectionTrait, manager: Option<&str>) -> AppResu
         Some(email) => user_by_email(db, email)
             .await?
             .map(|u| Some(u.id))
-            .ok_or_else(|| AppError::invalid("input.manager", format!("no user with email \"{email}\""))),
+            .ok_or_else(|| {
+                AppError::invalid("input.manager", format!("no user with email \"{email}\""))
+            }),
     }
 }
 
 /// Creates a user with roles, teams and a manager, all in one transaction.
-pub async fn create_user(state: &AppState, actor: Option<&str>, input: NewUser) -> AppResult<user::Model> {
+pub async fn create_user(
+    state: &AppState,
+    actor: Option<&str>,
+    input: NewUser,
+) -> AppResult<user::Model> {
     let email = check_email(&input.email)?;
     if input.name.trim().is_empty() {
         return Err(AppError::invalid("input.name", "is required"));
     }
     let hash = match input.password {
         Some(p) if p.chars().count() < MIN_PASSWORD_LEN => {
-            return Err(AppError::invalid("input.password", format!("use at least {MIN_PASSWORD_LEN} characters")));
+            return Err(AppError::invalid(
+                "input.password",
+                format!("use at least {MIN_PASSWORD_LEN} characters"),
+            ));
         }
         Some(p) => Some(password::hash(p).await?),
         None => None,
@@ -375,15 +466,31 @@ async fn set_memberships(
     teams: Option<Vec<String>>,
 ) -> AppResult<()> {
     if let Some(roles) = roles {
-        user_role::Entity::delete_many().filter(user_role::Column::UserId.eq(user_id)).exec(db).await?;
+        user_role::Entity::delete_many()
+            .filter(user_role::Column::UserId.eq(user_id))
+            .exec(db)
+            .await?;
         for role_id in roles {
-            user_role::ActiveModel { user_id: Set(user_id.to_owned()), role_id: Set(role_id) }.insert(db).await?;
+            user_role::ActiveModel {
+                user_id: Set(user_id.to_owned()),
+                role_id: Set(role_id),
+            }
+            .insert(db)
+            .await?;
         }
     }
     if let Some(teams) = teams {
-        team_member::Entity::delete_many().filter(team_member::Column::UserId.eq(user_id)).exec(db).await?;
+        team_member::Entity::delete_many()
+            .filter(team_member::Column::UserId.eq(user_id))
+            .exec(db)
+            .await?;
         for team_id in teams {
-            team_member::ActiveModel { team_id: Set(team_id), user_id: Set(user_id.to_owned()) }.insert(db).await?;
+            team_member::ActiveModel {
+                team_id: Set(team_id),
+                user_id: Set(user_id.to_owned()),
+            }
+            .insert(db)
+            .await?;
         }
     }
     Ok(())
@@ -402,10 +509,17 @@ pub struct UserUpdate {
     pub active: Option<bool>,
 }
 
-pub async fn update_user(state: &AppState, actor: &str, input: UserUpdate) -> AppResult<user::Model> {
+pub async fn update_user(
+    state: &AppState,
+    actor: &str,
+    input: UserUpdate,
+) -> AppResult<user::Model> {
     let hash = match input.password.clone() {
         Some(p) if p.chars().count() < MIN_PASSWORD_LEN => {
-            return Err(AppError::invalid("input.password", format!("use at least {MIN_PASSWORD_LEN} characters")));
+            return Err(AppError::invalid(
+                "input.password",
+                format!("use at least {MIN_PASSWORD_LEN} characters"),
+            ));
         }
         Some(p) => Some(password::hash(p).await?),
         None => None,
@@ -436,7 +550,10 @@ pub async fn update_user(state: &AppState, actor: &str, input: UserUpdate) -> Ap
     if let Some(manager) = &input.manager {
         let id = manager_id(&txn, manager.as_deref()).await?;
         if id.as_deref() == Some(existing.id.as_str()) {
-            return Err(AppError::invalid("input.manager", "a user cannot be their own manager"));
+            return Err(AppError::invalid(
+                "input.manager",
+                "a user cannot be their own manager",
+            ));
         }
         active.manager_id = Set(id);
     }
@@ -464,7 +581,12 @@ pub async fn update_user(state: &AppState, actor: &str, input: UserUpdate) -> Ap
     Ok(model)
 }
 
-pub async fn create_team(state: &AppState, actor: Option<&str>, key: &str, name: &str) -> AppResult<team::Model> {
+pub async fn create_team(
+    state: &AppState,
+    actor: Option<&str>,
+    key: &str,
+    name: &str,
+) -> AppResult<team::Model> {
     check_key("input.key", key)?;
     if name.trim().is_empty() {
         return Err(AppError::invalid("input.name", "is required"));
@@ -542,7 +664,9 @@ pub async fn update_role(
         active.name = Set(n.clone());
     }
     let model = active.update(&txn).await?;
-    let summary: Option<Vec<String>> = grants.as_ref().map(|g| g.iter().map(|g| g.permission.clone()).collect());
+    let summary: Option<Vec<String>> = grants
+        .as_ref()
+        .map(|g| g.iter().map(|g| g.permission.clone()).collect());
     if let Some(g) = grants {
         write_grants(&txn, &model.id, g).await?;
     }
@@ -570,11 +694,22 @@ pub async fn delete_role(state: &AppState, actor: &str, key: &str) -> AppResult<
         .await?
         .ok_or_else(|| AppError::not_found(format!("role \"{key}\"")))?;
     if existing.builtin {
-        return Err(AppError::invalid("key", "built-in roles can be edited but not deleted"));
+        return Err(AppError::invalid(
+            "key",
+            "built-in roles can be edited but not deleted",
+        ));
     }
-    role_permission::Entity::delete_many().filter(role_permission::Column::RoleId.eq(&existing.id)).exec(&txn).await?;
-    user_role::Entity::delete_many().filter(user_role::Column::RoleId.eq(&existing.id)).exec(&txn).await?;
-    role::Entity::delete_by_id(existing.id.clone()).exec(&txn).await?;
+    role_permission::Entity::delete_many()
+        .filter(role_permission::Column::RoleId.eq(&existing.id))
+        .exec(&txn)
+        .await?;
+    user_role::Entity::delete_many()
+        .filter(user_role::Column::RoleId.eq(&existing.id))
+        .exec(&txn)
+        .await?;
+    role::Entity::delete_by_id(existing.id.clone())
+        .exec(&txn)
+        .await?;
     audit::append(
         &txn,
         NewEvent {
@@ -599,7 +734,10 @@ pub struct RoleWithGrants {
 }
 
 pub async fn list_roles(db: &impl ConnectionTrait) -> AppResult<Vec<RoleWithGrants>> {
-    let roles = role::Entity::find().order_by_asc(role::Column::Key).all(db).await?;
+    let roles = role::Entity::find()
+        .order_by_asc(role::Column::Key)
+        .all(db)
+        .await?;
     let grants = role_permission::Entity::find().all(db).await?;
     let mut by_role: HashMap<String, Vec<role_permission::Model>> = HashMap::new();
     for g in grants {
@@ -616,16 +754,28 @@ pub async fn list_roles(db: &impl ConnectionTrait) -> AppResult<Vec<RoleWithGran
 }
 
 pub async fn list_users(db: &impl ConnectionTrait) -> AppResult<Vec<user::Model>> {
-    Ok(user::Entity::find().order_by_asc(user::Column::Email).all(db).await?)
+    Ok(user::Entity::find()
+        .order_by_asc(user::Column::Email)
+        .all(db)
+        .await?)
 }
 
 pub async fn list_teams(db: &impl ConnectionTrait) -> AppResult<Vec<team::Model>> {
-    Ok(team::Entity::find().order_by_asc(team::Column::Key).all(db).await?)
+    Ok(team::Entity::find()
+        .order_by_asc(team::Column::Key)
+        .all(db)
+        .await?)
 }
 
 /// Role keys of many users at once (one query per table, for DataLoaders).
-pub async fn roles_of_users(db: &impl ConnectionTrait, user_ids: &[String]) -> AppResult<HashMap<String, Vec<String>>> {
-    let links = user_role::Entity::find().filter(user_role::Column::UserId.is_in(user_ids.iter().cloned())).all(db).await?;
+pub async fn roles_of_users(
+    db: &impl ConnectionTrait,
+    user_ids: &[String],
+) -> AppResult<HashMap<String, Vec<String>>> {
+    let links = user_role::Entity::find()
+        .filter(user_role::Column::UserId.is_in(user_ids.iter().cloned()))
+        .all(db)
+        .await?;
     let roles = role::Entity::find().all(db).await?;
     let key_of: HashMap<_, _> = roles.into_iter().map(|r| (r.id, r.key)).collect();
     let mut out: HashMap<String, Vec<String>> = HashMap::new();
@@ -641,7 +791,10 @@ pub async fn roles_of_users(db: &impl ConnectionTrait, user_ids: &[String]) -> A
 }
 
 /// Team keys of many users at once.
-pub async fn teams_of_users(db: &impl ConnectionTrait, user_ids: &[String]) -> AppResult<HashMap<String, Vec<String>>> {
+pub async fn teams_of_users(
+    db: &impl ConnectionTrait,
+    user_ids: &[String],
+) -> AppResult<HashMap<String, Vec<String>>> {
     let links = team_member::Entity::find()
         .filter(team_member::Column::UserId.is_in(user_ids.iter().cloned()))
         .all(db)
@@ -661,8 +814,14 @@ pub async fn teams_of_users(db: &impl ConnectionTrait, user_ids: &[String]) -> A
 }
 
 /// Member user ids of teams, by team key.
-pub async fn members_of_teams(db: &impl ConnectionTrait, keys: &[String]) -> AppResult<HashMap<String, Vec<String>>> {
-    let teams = team::Entity::find().filter(team::Column::Key.is_in(keys.iter().cloned())).all(db).await?;
+pub async fn members_of_teams(
+    db: &impl ConnectionTrait,
+    keys: &[String],
+) -> AppResult<HashMap<String, Vec<String>>> {
+    let teams = team::Entity::find()
+        .filter(team::Column::Key.is_in(keys.iter().cloned()))
+        .all(db)
+        .await?;
     let links = team_member::Entity::find()
         .filter(team_member::Column::TeamId.is_in(teams.iter().map(|t| t.id.clone())))
         .all(db)
@@ -679,7 +838,11 @@ pub async fn members_of_teams(db: &impl ConnectionTrait, keys: &[String]) -> App
 
 /// Active user ids holding a role.
 pub async fn users_with_role(db: &impl ConnectionTrait, role_key: &str) -> AppResult<Vec<String>> {
-    let Some(role) = role::Entity::find().filter(role::Column::Key.eq(role_key)).one(db).await? else {
+    let Some(role) = role::Entity::find()
+        .filter(role::Column::Key.eq(role_key))
+        .one(db)
+        .await?
+    else {
         return Ok(vec![]);
     };
     Ok(user_role::Entity::find()
@@ -691,7 +854,10 @@ pub async fn users_with_role(db: &impl ConnectionTrait, role_key: &str) -> AppRe
         .collect())
 }
 
-pub async fn find_user_by_email(db: &impl ConnectionTrait, email: &str) -> AppResult<Option<user::Model>> {
+pub async fn find_user_by_email(
+    db: &impl ConnectionTrait,
+    email: &str,
+) -> AppResult<Option<user::Model>> {
     user_by_email(db, email).await
 }
 
@@ -704,7 +870,12 @@ pub struct NewApiToken {
 
 /// Creates an API token acting as `owner` with `roles`. A token may only carry roles its
 /// creator holds, so a token never has more power than the person who made it.
-pub async fn create_api_token(state: &AppState, owner: &Principal, name: &str, roles: Vec<String>) -> AppResult<NewApiToken> {
+pub async fn create_api_token(
+    state: &AppState,
+    owner: &Principal,
+    name: &str,
+    roles: Vec<String>,
+) -> AppResult<NewApiToken> {
     if name.trim().is_empty() {
         return Err(AppError::invalid("input.name", "is required"));
     }
@@ -712,7 +883,10 @@ pub async fn create_api_token(state: &AppState, owner: &Principal, name: &str, r
         return Err(AppError::invalid("input.roles", "name at least one role"));
     }
     if let Some(r) = roles.iter().find(|r| !owner.has_role(r)) {
-        return Err(AppError::invalid("input.roles", format!("you do not hold the role \"{r}\"")));
+        return Err(AppError::invalid(
+            "input.roles",
+            format!("you do not hold the role \"{r}\""),
+        ));
     }
     let mut bytes = [0u8; 32];
     rand::rng().fill_bytes(&mut bytes);
@@ -746,11 +920,18 @@ pub async fn create_api_token(state: &AppState, owner: &Principal, name: &str, r
     )
     .await?;
     txn.commit().await?;
-    Ok(NewApiToken { token, secret: format!("{API_TOKEN_PREFIX}{secret_body}") })
+    Ok(NewApiToken {
+        token,
+        secret: format!("{API_TOKEN_PREFIX}{secret_body}"),
+    })
 }
 
 /// Revokes a token. Its owner or a user manager may revoke it.
-pub async fn revoke_api_token(state: &AppState, actor: &Principal, id: &str) -> AppResult<api_token::Model> {
+pub async fn revoke_api_token(
+    state: &AppState,
+    actor: &Principal,
+    id: &str,
+) -> AppResult<api_token::Model> {
     let txn = state.db.begin().await?;
     let token = api_token::Entity::find_by_id(id.to_owned())
         .one(&txn)
@@ -779,7 +960,10 @@ pub async fn revoke_api_token(state: &AppState, actor: &Principal, id: &str) -> 
     Ok(token)
 }
 
-pub async fn list_api_tokens(db: &impl ConnectionTrait, actor: &Principal) -> AppResult<Vec<api_token::Model>> {
+pub async fn list_api_tokens(
+    db: &impl ConnectionTrait,
+    actor: &Principal,
+) -> AppResult<Vec<api_token::Model>> {
     let mut q = api_token::Entity::find().order_by_desc(api_token::Column::CreatedAt);
     if !actor.can_any(Permission::UserManage) {
         q = q.filter(api_token::Column::UserId.eq(&actor.user_id));
@@ -788,7 +972,11 @@ pub async fn list_api_tokens(db: &impl ConnectionTrait, actor: &Principal) -> Ap
 }
 
 /// Creates the first admin from the environment when the database has no user at all.
-pub async fn bootstrap_admin(state: &AppState, email: &str, password_text: &str) -> AppResult<bool> {
+pub async fn bootstrap_admin(
+    state: &AppState,
+    email: &str,
+    password_text: &str,
+) -> AppResult<bool> {
     let any = user::Entity::find().one(&state.db).await?;
     if any.is_some() {
         return Ok(false);

@@ -7,7 +7,10 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Utc};
 use handoff_shared::Permission;
 use sea_orm::sea_query::{Expr, ExprTrait, Func};
-use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait};
+use sea_orm::{
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    QueryTrait,
+};
 
 use crate::auth::Principal;
 use crate::db::entities::{approval_step, event, request, user};
@@ -65,7 +68,12 @@ fn decode_cursor(cursor: &str) -> AppResult<(DateTime<Utc>, String)> {
     Ok((at, id.to_owned()))
 }
 
-async fn person(db: &impl ConnectionTrait, p: &Principal, who: &str, path: &str) -> AppResult<String> {
+async fn person(
+    db: &impl ConnectionTrait,
+    p: &Principal,
+    who: &str,
+    path: &str,
+) -> AppResult<String> {
     if who.eq_ignore_ascii_case("me") {
         return Ok(p.user_id.clone());
     }
@@ -78,7 +86,11 @@ async fn person(db: &impl ConnectionTrait, p: &Principal, who: &str, path: &str)
 }
 
 /// The condition of a filter, without access rules or the cursor.
-pub async fn filter_condition(db: &impl ConnectionTrait, p: &Principal, f: &RequestFilter) -> AppResult<Condition> {
+pub async fn filter_condition(
+    db: &impl ConnectionTrait,
+    p: &Principal,
+    f: &RequestFilter,
+) -> AppResult<Condition> {
     let mut c = Condition::all();
     if let Some(w) = &f.workflow {
         c = c.add(request::Column::WorkflowKey.eq(w));
@@ -106,12 +118,22 @@ pub async fn filter_condition(db: &impl ConnectionTrait, p: &Principal, f: &Requ
         c = c.add(request::Column::RequesterId.eq(person(db, p, r, "filter.requester").await?));
     }
     if let Some(text) = f.text.as_ref().map(|t| t.trim()).filter(|t| !t.is_empty()) {
-        let escaped = text.to_lowercase().replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+        let escaped = text
+            .to_lowercase()
+            .replace('\\', "\\\\")
+            .replace('%', "\\%")
+            .replace('_', "\\_");
         let pattern = format!("%{escaped}%");
         c = c.add(
             Condition::any()
-                .add(Expr::expr(Func::lower(Expr::col(request::Column::Title))).like(sea_orm::sea_query::LikeExpr::new(pattern.clone()).escape('\\')))
-                .add(Expr::expr(Func::lower(Expr::col(request::Column::Number))).like(sea_orm::sea_query::LikeExpr::new(pattern).escape('\\'))),
+                .add(
+                    Expr::expr(Func::lower(Expr::col(request::Column::Title)))
+                        .like(sea_orm::sea_query::LikeExpr::new(pattern.clone()).escape('\\')),
+                )
+                .add(
+                    Expr::expr(Func::lower(Expr::col(request::Column::Number)))
+                        .like(sea_orm::sea_query::LikeExpr::new(pattern).escape('\\')),
+                ),
         );
     }
     if let Some(from) = f.created_from {
@@ -142,13 +164,23 @@ pub async fn list_requests(
         Sort::UpdatedDesc => (request::Column::UpdatedAt, true),
         Sort::UpdatedAsc => (request::Column::UpdatedAt, false),
     };
-    let mut cond = Condition::all().add(access::readable_condition(p)).add(filter_condition(db, p, f).await?);
+    let mut cond = Condition::all()
+        .add(access::readable_condition(p))
+        .add(filter_condition(db, p, f).await?);
     if let Some(cursor) = after {
         let (at, id) = decode_cursor(cursor)?;
         cond = cond.add(if desc {
-            Condition::any().add(col.lt(at)).add(Condition::all().add(col.eq(at)).add(request::Column::Id.lt(id)))
+            Condition::any().add(col.lt(at)).add(
+                Condition::all()
+                    .add(col.eq(at))
+                    .add(request::Column::Id.lt(id)),
+            )
         } else {
-            Condition::any().add(col.gt(at)).add(Condition::all().add(col.eq(at)).add(request::Column::Id.gt(id)))
+            Condition::any().add(col.gt(at)).add(
+                Condition::all()
+                    .add(col.eq(at))
+                    .add(request::Column::Id.gt(id)),
+            )
         });
     }
     let mut q = request::Entity::find().filter(cond);
@@ -163,7 +195,11 @@ pub async fn list_requests(
     let items = rows
         .into_iter()
         .map(|r| {
-            let at = if matches!(f.sort, Sort::UpdatedAsc | Sort::UpdatedDesc) { r.updated_at } else { r.created_at };
+            let at = if matches!(f.sort, Sort::UpdatedAsc | Sort::UpdatedDesc) {
+                r.updated_at
+            } else {
+                r.created_at
+            };
             (encode_cursor(at, &r.id), r)
         })
         .collect();
@@ -171,7 +207,10 @@ pub async fn list_requests(
 }
 
 /// Approval steps waiting for the caller's decision, with their requests.
-pub async fn my_approvals(db: &impl ConnectionTrait, p: &Principal) -> AppResult<Vec<(request::Model, approval_step::Model)>> {
+pub async fn my_approvals(
+    db: &impl ConnectionTrait,
+    p: &Principal,
+) -> AppResult<Vec<(request::Model, approval_step::Model)>> {
     let steps = approval_step::Entity::find()
         .filter(approval_step::Column::State.eq(ACTIVE))
         .filter(approval_step::Column::Approvers.like(access::approver_pattern(&p.user_id)))
@@ -179,13 +218,19 @@ pub async fn my_approvals(db: &impl ConnectionTrait, p: &Principal) -> AppResult
         .await?;
     let decided: Vec<String> = crate::db::entities::approval_decision::Entity::find()
         .filter(crate::db::entities::approval_decision::Column::ApproverId.eq(&p.user_id))
-        .filter(crate::db::entities::approval_decision::Column::StepId.is_in(steps.iter().map(|s| s.id.clone())))
+        .filter(
+            crate::db::entities::approval_decision::Column::StepId
+                .is_in(steps.iter().map(|s| s.id.clone())),
+        )
         .all(db)
         .await?
         .into_iter()
         .map(|d| d.step_id)
         .collect();
-    let steps: Vec<_> = steps.into_iter().filter(|s| !decided.contains(&s.id)).collect();
+    let steps: Vec<_> = steps
+        .into_iter()
+        .filter(|s| !decided.contains(&s.id))
+        .collect();
     let requests = request::Entity::find()
         .filter(request::Column::Id.is_in(steps.iter().map(|s| s.request_id.clone())))
         .order_by_asc(request::Column::CreatedAt)
@@ -247,9 +292,11 @@ pub async fn audit_events(
     if let Some(cursor) = after {
         let (at, id) = decode_cursor(cursor)?;
         cond = cond.add(
-            Condition::any()
-                .add(event::Column::At.lt(at))
-                .add(Condition::all().add(event::Column::At.eq(at)).add(event::Column::Id.lt(id))),
+            Condition::any().add(event::Column::At.lt(at)).add(
+                Condition::all()
+                    .add(event::Column::At.eq(at))
+                    .add(event::Column::Id.lt(id)),
+            ),
         );
     }
     let mut rows = event::Entity::find()
@@ -261,11 +308,20 @@ pub async fn audit_events(
         .await?;
     let has_next = rows.len() as u64 > limit;
     rows.truncate(limit as usize);
-    Ok(Page { items: rows.into_iter().map(|e| (encode_cursor(e.at, &e.id), e)).collect(), has_next })
+    Ok(Page {
+        items: rows
+            .into_iter()
+            .map(|e| (encode_cursor(e.at, &e.id), e))
+            .collect(),
+        has_next,
+    })
 }
 
 /// The events of one request, oldest first.
-pub async fn request_events(db: &impl ConnectionTrait, request_id: &str) -> AppResult<Vec<event::Model>> {
+pub async fn request_events(
+    db: &impl ConnectionTrait,
+    request_id: &str,
+) -> AppResult<Vec<event::Model>> {
     Ok(event::Entity::find()
         .filter(event::Column::Stream.eq(request_id))
         .order_by_asc(event::Column::Seq)

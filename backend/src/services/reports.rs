@@ -89,7 +89,12 @@ fn round2(x: f64) -> f64 {
     (x * 100.0).round() / 100.0
 }
 
-pub async fn dashboard(db: &impl ConnectionTrait, p: &Principal, f: &DashboardFilter, now: DateTime<Utc>) -> AppResult<Dashboard> {
+pub async fn dashboard(
+    db: &impl ConnectionTrait,
+    p: &Principal,
+    f: &DashboardFilter,
+    now: DateTime<Utc>,
+) -> AppResult<Dashboard> {
     let mut cond = Condition::all();
     if let Some(keys) = p.scope(Permission::ReportRead) {
         cond = cond.add(request::Column::WorkflowKey.is_in(keys));
@@ -106,30 +111,48 @@ pub async fn dashboard(db: &impl ConnectionTrait, p: &Principal, f: &DashboardFi
     if let Some(to) = f.to {
         cond = cond.add(request::Column::CreatedAt.lt(to));
     }
-    let requests = request::Entity::find().filter(cond).order_by_asc(request::Column::CreatedAt).all(db).await?;
+    let requests = request::Entity::find()
+        .filter(cond)
+        .order_by_asc(request::Column::CreatedAt)
+        .all(db)
+        .await?;
 
-    let mut d = Dashboard { total: requests.len() as i64, ..Dashboard::default() };
+    let mut d = Dashboard {
+        total: requests.len() as i64,
+        ..Dashboard::default()
+    };
     let mut volume: BTreeMap<String, (i64, i64)> = BTreeMap::new();
     let mut backlog: BTreeMap<String, BacklogRow> = BTreeMap::new();
     let mut cycles: BTreeMap<(String, String), Vec<f64>> = BTreeMap::new();
     for r in &requests {
-        volume.entry(r.created_at.format("%Y-%m-%d").to_string()).or_default().0 += 1;
+        volume
+            .entry(r.created_at.format("%Y-%m-%d").to_string())
+            .or_default()
+            .0 += 1;
         if r.rework_count > 0 {
             d.reworked += 1;
         }
         match r.closed_at {
             Some(closed) => {
                 d.closed += 1;
-                volume.entry(closed.format("%Y-%m-%d").to_string()).or_default().1 += 1;
-                cycles.entry((r.workflow_key.clone(), r.priority.clone())).or_default().push(hours(closed - r.created_at));
+                volume
+                    .entry(closed.format("%Y-%m-%d").to_string())
+                    .or_default()
+                    .1 += 1;
+                cycles
+                    .entry((r.workflow_key.clone(), r.priority.clone()))
+                    .or_default()
+                    .push(hours(closed - r.created_at));
             }
             None => {
                 d.open += 1;
-                let row = backlog.entry(r.status.clone()).or_insert_with(|| BacklogRow {
-                    status: r.status.clone(),
-                    category: r.category.clone(),
-                    ..BacklogRow::default()
-                });
+                let row = backlog
+                    .entry(r.status.clone())
+                    .or_insert_with(|| BacklogRow {
+                        status: r.status.clone(),
+                        category: r.category.clone(),
+                        ..BacklogRow::default()
+                    });
                 row.total += 1;
                 let age = now - r.created_at;
                 if age < Duration::days(1) {
@@ -144,8 +167,19 @@ pub async fn dashboard(db: &impl ConnectionTrait, p: &Principal, f: &DashboardFi
             }
         }
     }
-    d.rework_rate = if d.total == 0 { 0.0 } else { round2(d.reworked as f64 / d.total as f64) };
-    d.volume = volume.into_iter().map(|(day, (created, closed))| DayCount { day, created, closed }).collect();
+    d.rework_rate = if d.total == 0 {
+        0.0
+    } else {
+        round2(d.reworked as f64 / d.total as f64)
+    };
+    d.volume = volume
+        .into_iter()
+        .map(|(day, (created, closed))| DayCount {
+            day,
+            created,
+            closed,
+        })
+        .collect();
     d.backlog = backlog.into_values().collect();
     d.cycle_time = cycles
         .into_iter()
@@ -166,8 +200,13 @@ pub async fn dashboard(db: &impl ConnectionTrait, p: &Principal, f: &DashboardFi
 
 /// Time spent in each status, from each request's status entries (submission, then every
 /// `transitioned` event); the current status counts until now.
-async fn time_in_status(db: &impl ConnectionTrait, requests: &[request::Model], now: DateTime<Utc>) -> AppResult<Vec<StatusTimeRow>> {
-    let by_id: HashMap<&str, &request::Model> = requests.iter().map(|r| (r.id.as_str(), r)).collect();
+async fn time_in_status(
+    db: &impl ConnectionTrait,
+    requests: &[request::Model],
+    now: DateTime<Utc>,
+) -> AppResult<Vec<StatusTimeRow>> {
+    let by_id: HashMap<&str, &request::Model> =
+        requests.iter().map(|r| (r.id.as_str(), r)).collect();
     let mut entries: HashMap<String, Vec<(DateTime<Utc>, String)>> = HashMap::new();
     for chunk in requests.chunks(500) {
         let events = event::Entity::find()
@@ -189,14 +228,22 @@ async fn time_in_status(db: &impl ConnectionTrait, requests: &[request::Model], 
     }
     let mut totals: BTreeMap<(String, String), (i64, f64)> = BTreeMap::new();
     for (rid, list) in entries {
-        let Some(r) = by_id.get(rid.as_str()) else { continue };
+        let Some(r) = by_id.get(rid.as_str()) else {
+            continue;
+        };
         for (i, (at, status)) in list.iter().enumerate() {
-            let end = list.get(i + 1).map(|(t, _)| *t).or(r.closed_at).unwrap_or(now);
+            let end = list
+                .get(i + 1)
+                .map(|(t, _)| *t)
+                .or(r.closed_at)
+                .unwrap_or(now);
             if list.get(i + 1).is_none() && r.closed_at.is_some() {
                 // The final (done) status of a closed request is not time waiting anywhere.
                 continue;
             }
-            let t = totals.entry((r.workflow_key.clone(), status.clone())).or_default();
+            let t = totals
+                .entry((r.workflow_key.clone(), status.clone()))
+                .or_default();
             t.0 += 1;
             t.1 += hours(end - *at);
         }

@@ -12,8 +12,8 @@ use handoff_shared::form::{FormContext, FormMode, validate_fields};
 use handoff_shared::routing::route;
 use handoff_shared::{Permission, Problem};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter, Set,
-    TransactionTrait,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter,
+    Set, TransactionTrait,
 };
 use serde_json::{Map, Value, json};
 
@@ -43,11 +43,21 @@ pub struct Change {
 
 impl Change {
     pub fn new(request_id: &str, actor_id: Option<&str>, now: DateTime<Utc>) -> Self {
-        Self { request_id: request_id.to_owned(), actor_id: actor_id.map(str::to_owned), now, events: vec![] }
+        Self {
+            request_id: request_id.to_owned(),
+            actor_id: actor_id.map(str::to_owned),
+            now,
+            events: vec![],
+        }
     }
 
     /// Appends an audit event to the request's chain.
-    pub async fn event(&mut self, db: &impl ConnectionTrait, kind: &str, data: Value) -> AppResult<()> {
+    pub async fn event(
+        &mut self,
+        db: &impl ConnectionTrait,
+        kind: &str,
+        data: Value,
+    ) -> AppResult<()> {
         let e = audit::append(
             db,
             NewEvent {
@@ -66,7 +76,10 @@ impl Change {
 }
 
 /// The requester's email and first team, which expressions see as `requester.*`.
-pub async fn expr_parts(db: &impl ConnectionTrait, req: &request::Model) -> AppResult<(String, Option<String>)> {
+pub async fn expr_parts(
+    db: &impl ConnectionTrait,
+    req: &request::Model,
+) -> AppResult<(String, Option<String>)> {
     let email = user::Entity::find_by_id(req.requester_id.clone())
         .one(db)
         .await?
@@ -79,8 +92,13 @@ pub async fn expr_parts(db: &impl ConnectionTrait, req: &request::Model) -> AppR
         .into_iter()
         .map(|m| m.team_id)
         .collect();
-    let mut keys: Vec<String> =
-        team::Entity::find().filter(team::Column::Id.is_in(team_ids)).all(db).await?.into_iter().map(|t| t.key).collect();
+    let mut keys: Vec<String> = team::Entity::find()
+        .filter(team::Column::Id.is_in(team_ids))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|t| t.key)
+        .collect();
     keys.sort();
     Ok((email, keys.into_iter().next()))
 }
@@ -93,7 +111,14 @@ pub fn expr_context<'a>(
     team: Option<&'a str>,
     now: DateTime<Utc>,
 ) -> ExprContext<'a> {
-    ExprContext { definition, fields, priority: Priority::parse(&req.priority), requester_email: email, requester_team: team, now }
+    ExprContext {
+        definition,
+        fields,
+        priority: Priority::parse(&req.priority),
+        requester_email: email,
+        requester_team: team,
+        now,
+    }
 }
 
 /// Takes the request's row lock as the transaction's first write, so concurrent changes to one
@@ -105,7 +130,9 @@ async fn lock(txn: &DatabaseTransaction, id: &str, bump: bool) -> AppResult<requ
     } else {
         "UPDATE requests SET version = version WHERE id = $1"
     };
-    let res = txn.execute_raw(statement(txn, sql, vec![id.into()])).await?;
+    let res = txn
+        .execute_raw(statement(txn, sql, vec![id.into()]))
+        .await?;
     if res.rows_affected() == 0 {
         return Err(AppError::not_found("request"));
     }
@@ -127,11 +154,17 @@ fn check_version(locked: &request::Model, expected: Option<i32>) -> AppResult<()
     }
 }
 
-async fn workflow_of(state: &AppState, db: &impl ConnectionTrait, req: &request::Model) -> AppResult<Arc<Definition>> {
+async fn workflow_of(
+    state: &AppState,
+    db: &impl ConnectionTrait,
+    req: &request::Model,
+) -> AppResult<Arc<Definition>> {
     let row = workflow::Entity::find_by_id(req.workflow_id.clone())
         .one(db)
         .await?
-        .ok_or_else(|| AppError::Internal(anyhow::anyhow!("request {} has no workflow row", req.id)))?;
+        .ok_or_else(|| {
+            AppError::Internal(anyhow::anyhow!("request {} has no workflow row", req.id))
+        })?;
     workflows::definition_of(state, &row)
 }
 
@@ -143,9 +176,17 @@ fn title_of(def: &Definition, fields: &Map<String, Value>, number: &str) -> Stri
 }
 
 /// Checks that `user`-type fields name existing active users.
-async fn check_user_fields(db: &impl ConnectionTrait, def: &Definition, fields: &Map<String, Value>) -> AppResult<()> {
+async fn check_user_fields(
+    db: &impl ConnectionTrait,
+    def: &Definition,
+    fields: &Map<String, Value>,
+) -> AppResult<()> {
     let mut problems = Vec::new();
-    for f in def.fields.iter().filter(|f| f.kind == handoff_shared::definition::FieldType::User) {
+    for f in def
+        .fields
+        .iter()
+        .filter(|f| f.kind == handoff_shared::definition::FieldType::User)
+    {
         if let Some(email) = fields.get(&f.key).and_then(Value::as_str) {
             let found = user::Entity::find()
                 .filter(user::Column::Email.eq(email.to_lowercase()))
@@ -153,11 +194,18 @@ async fn check_user_fields(db: &impl ConnectionTrait, def: &Definition, fields: 
                 .one(db)
                 .await?;
             if found.is_none() {
-                problems.push(Problem { path: format!("fields.{}", f.key), message: format!("no active user \"{email}\"") });
+                problems.push(Problem {
+                    path: format!("fields.{}", f.key),
+                    message: format!("no active user \"{email}\""),
+                });
             }
         }
     }
-    if problems.is_empty() { Ok(()) } else { Err(AppError::invalid_all(problems)) }
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(AppError::invalid_all(problems))
+    }
 }
 
 fn announce(state: &AppState, req: &request::Model, kind: &str) {
@@ -183,16 +231,26 @@ pub struct SubmitInput {
 /// Submits a request: validate the form, route, number, enter the first status (starting the
 /// approval when that status is the approval status). The same idempotency key from the same
 /// requester answers the request it first created.
-pub async fn submit(state: &AppState, p: &Principal, input: SubmitInput) -> AppResult<request::Model> {
+pub async fn submit(
+    state: &AppState,
+    p: &Principal,
+    input: SubmitInput,
+) -> AppResult<request::Model> {
     let wf = workflows::find(&state.db, &input.workflow, None)
         .await?
         .ok_or_else(|| AppError::not_found(format!("workflow \"{}\"", input.workflow)))?;
     if !p.can(Permission::RequestSubmit, &wf.key) {
-        return Err(AppError::forbidden(format!("you may not submit \"{}\" requests", wf.key)));
+        return Err(AppError::forbidden(format!(
+            "you may not submit \"{}\" requests",
+            wf.key
+        )));
     }
     if let Some(key) = &input.idempotency_key {
         if key.is_empty() || key.len() > MAX_IDEMPOTENCY_KEY {
-            return Err(AppError::invalid("input.idempotencyKey", format!("use 1 to {MAX_IDEMPOTENCY_KEY} characters")));
+            return Err(AppError::invalid(
+                "input.idempotencyKey",
+                format!("use 1 to {MAX_IDEMPOTENCY_KEY} characters"),
+            ));
         }
         if let Some(existing) = by_idempotency_key(&state.db, &p.user_id, key).await? {
             return same_submission(existing, &wf.key);
@@ -201,10 +259,23 @@ pub async fn submit(state: &AppState, p: &Principal, input: SubmitInput) -> AppR
     let def = workflows::definition_of(state, &wf)?;
     let now = state.clock.now();
     let team = p.teams.first().map(String::as_str);
-    let form_ctx = FormContext { priority: None, requester_email: &p.email, requester_team: team, now };
-    let fields = validate_fields(&def, &input.fields, &form_ctx, FormMode::Intake).map_err(AppError::invalid_all)?;
+    let form_ctx = FormContext {
+        priority: None,
+        requester_email: &p.email,
+        requester_team: team,
+        now,
+    };
+    let fields = validate_fields(&def, &input.fields, &form_ctx, FormMode::Intake)
+        .map_err(AppError::invalid_all)?;
     check_user_fields(&state.db, &def, &fields).await?;
-    let ctx = ExprContext { definition: &def, fields: &fields, priority: None, requester_email: &p.email, requester_team: team, now };
+    let ctx = ExprContext {
+        definition: &def,
+        fields: &fields,
+        priority: None,
+        requester_email: &p.email,
+        requester_team: team,
+        now,
+    };
     let routing = route(&def, &ctx);
     let first = def
         .first_status()
@@ -260,7 +331,11 @@ pub async fn submit(state: &AppState, p: &Principal, input: SubmitInput) -> AppR
             let key = input.idempotency_key.as_deref().unwrap_or_default();
             let existing = by_idempotency_key(&state.db, &p.user_id, key)
                 .await?
-                .ok_or_else(|| AppError::Conflict("a submission with this idempotency key is in progress".into()))?;
+                .ok_or_else(|| {
+                    AppError::Conflict(
+                        "a submission with this idempotency key is in progress".into(),
+                    )
+                })?;
             return same_submission(existing, &wf.key);
         }
         Err(e) => return Err(e.into()),
@@ -282,7 +357,11 @@ pub async fn submit(state: &AppState, p: &Principal, input: SubmitInput) -> AppR
         )
         .await?;
     let mut req = inserted;
-    if def.approvals.as_ref().is_some_and(|a| a.status == first.key) {
+    if def
+        .approvals
+        .as_ref()
+        .is_some_and(|a| a.status == first.key)
+    {
         req = run_approval_start(&txn, &def, req, &mut change).await?;
     }
     txn.commit().await?;
@@ -294,11 +373,17 @@ fn same_submission(existing: request::Model, workflow: &str) -> AppResult<reques
     if existing.workflow_key == workflow {
         Ok(existing)
     } else {
-        Err(AppError::Conflict("this idempotency key was used for another workflow".into()))
+        Err(AppError::Conflict(
+            "this idempotency key was used for another workflow".into(),
+        ))
     }
 }
 
-async fn by_idempotency_key(db: &impl ConnectionTrait, requester: &str, key: &str) -> AppResult<Option<request::Model>> {
+async fn by_idempotency_key(
+    db: &impl ConnectionTrait,
+    requester: &str,
+    key: &str,
+) -> AppResult<Option<request::Model>> {
     Ok(request::Entity::find()
         .filter(request::Column::RequesterId.eq(requester))
         .filter(request::Column::IdempotencyKey.eq(key))
@@ -307,7 +392,10 @@ async fn by_idempotency_key(db: &impl ConnectionTrait, requester: &str, key: &st
 }
 
 async fn directory_user_id(db: &impl ConnectionTrait, email: &str) -> AppResult<Option<String>> {
-    Ok(crate::services::directory::find_user_by_email(db, email).await?.filter(|u| u.active).map(|u| u.id))
+    Ok(crate::services::directory::find_user_by_email(db, email)
+        .await?
+        .filter(|u| u.active)
+        .map(|u| u.id))
 }
 
 /// Moves a locked request into `to`, recording the move; starts or cancels approval rounds as
@@ -321,9 +409,9 @@ async fn move_to(
     rework: bool,
     change: &mut Change,
 ) -> AppResult<request::Model> {
-    let target = def
-        .status(to)
-        .ok_or_else(|| AppError::Internal(anyhow::anyhow!("status {to} missing from its definition")))?;
+    let target = def.status(to).ok_or_else(|| {
+        AppError::Internal(anyhow::anyhow!("status {to} missing from its definition"))
+    })?;
     let from = req.status.clone();
     let approval_status = def.approvals.as_ref().map(|a| a.status.as_str());
     if approval_status == Some(from.as_str()) && to != from {
@@ -336,7 +424,11 @@ async fn move_to(
     if rework {
         req.rework_count += 1;
     }
-    req.closed_at = if target.category == handoff_shared::definition::StatusCategory::Done { Some(change.now) } else { None };
+    req.closed_at = if target.category == handoff_shared::definition::StatusCategory::Done {
+        Some(change.now)
+    } else {
+        None
+    };
     let mut data = data;
     if let Value::Object(m) = &mut data {
         m.insert("from".into(), json!(from));
@@ -369,14 +461,27 @@ async fn finish_round(
     outcome: RoundState,
     change: &mut Change,
 ) -> AppResult<request::Model> {
-    let Some(spec) = &def.approvals else { return Ok(req) };
+    let Some(spec) = &def.approvals else {
+        return Ok(req);
+    };
     let (kind, to) = match outcome {
         RoundState::Waiting => return Ok(req),
         RoundState::Approved => ("approved", spec.on_approved.clone()),
         RoundState::Rejected => ("rejected", spec.on_rejected.clone()),
     };
-    change.event(txn, kind, json!({"status": req.status})).await?;
-    Box::pin(move_to(txn, def, req, &to, json!({"transition": kind}), false, change)).await
+    change
+        .event(txn, kind, json!({"status": req.status}))
+        .await?;
+    Box::pin(move_to(
+        txn,
+        def,
+        req,
+        &to,
+        json!({"transition": kind}),
+        false,
+        change,
+    ))
+    .await
 }
 
 async fn save(txn: &DatabaseTransaction, req: request::Model) -> AppResult<request::Model> {
@@ -400,15 +505,27 @@ async fn save(txn: &DatabaseTransaction, req: request::Model) -> AppResult<reque
 }
 
 /// Loads a request the caller may read, or `NOT_FOUND` (never revealing that it exists).
-pub async fn get_readable(state: &AppState, p: &Principal, id: Option<&str>, number: Option<&str>) -> AppResult<request::Model> {
+pub async fn get_readable(
+    state: &AppState,
+    p: &Principal,
+    id: Option<&str>,
+    number: Option<&str>,
+) -> AppResult<request::Model> {
     let mut q = request::Entity::find();
     match (id, number) {
         (Some(id), _) => q = q.filter(request::Column::Id.eq(id)),
         (None, Some(n)) => q = q.filter(request::Column::Number.eq(n.to_uppercase())),
         (None, None) => return Err(AppError::invalid("id", "give an id or a number")),
     }
-    let req = q.one(&state.db).await?.ok_or_else(|| AppError::not_found("request"))?;
-    if access::can_read(&state.db, p, &req).await? { Ok(req) } else { Err(AppError::not_found("request")) }
+    let req = q
+        .one(&state.db)
+        .await?
+        .ok_or_else(|| AppError::not_found("request"))?;
+    if access::can_read(&state.db, p, &req).await? {
+        Ok(req)
+    } else {
+        Err(AppError::not_found("request"))
+    }
 }
 
 /// Opens a transaction, locks the request and checks the caller may read it.
@@ -450,10 +567,21 @@ pub async fn available_transitions(
     }
     let fields: Map<String, Value> = serde_json::from_str(&req.fields)?;
     let (email, team) = expr_parts(&state.db, req).await?;
-    let ctx = expr_context(def, &fields, req, &email, team.as_deref(), state.clock.now());
+    let ctx = expr_context(
+        def,
+        &fields,
+        req,
+        &email,
+        team.as_deref(),
+        state.clock.now(),
+    );
     Ok(candidates
         .into_iter()
-        .filter(|t| t.guard.as_deref().is_none_or(|g| eval_bool(g, &ctx).unwrap_or(false)))
+        .filter(|t| {
+            t.guard
+                .as_deref()
+                .is_none_or(|g| eval_bool(g, &ctx).unwrap_or(false))
+        })
         .cloned()
         .collect())
 }
@@ -469,32 +597,58 @@ pub struct TransitionInput {
 }
 
 fn clean_comment(comment: Option<String>) -> AppResult<Option<String>> {
-    match comment.map(|c| c.trim().to_owned()).filter(|c| !c.is_empty()) {
-        Some(c) if c.chars().count() > MAX_COMMENT_CHARS => {
-            Err(AppError::invalid("input.comment", format!("at most {MAX_COMMENT_CHARS} characters")))
-        }
+    match comment
+        .map(|c| c.trim().to_owned())
+        .filter(|c| !c.is_empty())
+    {
+        Some(c) if c.chars().count() > MAX_COMMENT_CHARS => Err(AppError::invalid(
+            "input.comment",
+            format!("at most {MAX_COMMENT_CHARS} characters"),
+        )),
         other => Ok(other),
     }
 }
 
 /// Moves a request along a named transition.
-pub async fn transition(state: &AppState, p: &Principal, input: TransitionInput) -> AppResult<request::Model> {
+pub async fn transition(
+    state: &AppState,
+    p: &Principal,
+    input: TransitionInput,
+) -> AppResult<request::Model> {
     let comment = clean_comment(input.comment)?;
     let (txn, mut req) = begin_change(state, p, &input.request_id, true).await?;
     check_version(&req, input.expected_version)?;
     let def = workflow_of(state, &txn, &req).await?;
     let t = def
         .transition(&input.transition)
-        .ok_or_else(|| AppError::invalid("input.transition", format!("unknown transition \"{}\"", input.transition)))?
+        .ok_or_else(|| {
+            AppError::invalid(
+                "input.transition",
+                format!("unknown transition \"{}\"", input.transition),
+            )
+        })?
         .clone();
     if !t.from.iter().any(|f| *f == req.status) {
-        return Err(AppError::Conflict(format!("\"{}\" is not available in status \"{}\"", t.label, req.status)));
+        return Err(AppError::Conflict(format!(
+            "\"{}\" is not available in status \"{}\"",
+            t.label, req.status
+        )));
     }
-    if !t.by.iter().any(|a| crate::engine::actor_matches(a, &relation(p, &req))) {
-        return Err(AppError::forbidden(format!("you may not \"{}\" this request", t.label)));
+    if !t
+        .by
+        .iter()
+        .any(|a| crate::engine::actor_matches(a, &relation(p, &req)))
+    {
+        return Err(AppError::forbidden(format!(
+            "you may not \"{}\" this request",
+            t.label
+        )));
     }
     if t.comment == CommentRule::Required && comment.is_none() {
-        return Err(AppError::invalid("input.comment", format!("a comment is required to \"{}\"", t.label)));
+        return Err(AppError::invalid(
+            "input.comment",
+            format!("a comment is required to \"{}\"", t.label),
+        ));
     }
     let now = state.clock.now();
     let mut change = Change::new(&req.id, Some(&p.user_id), now);
@@ -502,7 +656,9 @@ pub async fn transition(state: &AppState, p: &Principal, input: TransitionInput)
     if let Some(input_fields) = input.fields.filter(|f| !f.is_null()) {
         let (merged, changes) = merge_fields(state, &req, &def, &fields, &input_fields).await?;
         if !changes.is_empty() {
-            change.event(&txn, "fields_updated", json!({"changes": changes})).await?;
+            change
+                .event(&txn, "fields_updated", json!({"changes": changes}))
+                .await?;
             req.title = title_of(&def, &merged, &req.number);
             req.fields = serde_json::to_string(&merged)?;
             fields = merged;
@@ -512,7 +668,10 @@ pub async fn transition(state: &AppState, p: &Principal, input: TransitionInput)
         .requires
         .iter()
         .filter(|k| is_blank(fields.get(k.as_str())))
-        .map(|k| Problem { path: format!("fields.{k}"), message: format!("is required to \"{}\"", t.label) })
+        .map(|k| Problem {
+            path: format!("fields.{k}"),
+            message: format!("is required to \"{}\"", t.label),
+        })
         .collect();
     if !missing.is_empty() {
         return Err(AppError::invalid_all(missing));
@@ -521,7 +680,10 @@ pub async fn transition(state: &AppState, p: &Principal, input: TransitionInput)
         let (email, team) = expr_parts(&txn, &req).await?;
         let ctx = expr_context(&def, &fields, &req, &email, team.as_deref(), now);
         if !eval_bool(guard, &ctx).unwrap_or(false) {
-            return Err(AppError::invalid("input.transition", format!("the condition of \"{}\" does not hold: {guard}", t.label)));
+            return Err(AppError::invalid(
+                "input.transition",
+                format!("the condition of \"{}\" does not hold: {guard}", t.label),
+            ));
         }
     }
     if let Some(c) = &comment {
@@ -561,7 +723,10 @@ async fn merge_fields(
     input: &Value,
 ) -> AppResult<(Map<String, Value>, Map<String, Value>)> {
     let Value::Object(updates) = input else {
-        return Err(AppError::invalid("input.fields", "must be an object of field values"));
+        return Err(AppError::invalid(
+            "input.fields",
+            "must be an object of field values",
+        ));
     };
     let mut merged = current.clone();
     for (k, v) in updates {
@@ -578,7 +743,8 @@ async fn merge_fields(
         requester_team: team.as_deref(),
         now: state.clock.now(),
     };
-    let merged = validate_fields(def, &Value::Object(merged), &ctx, FormMode::Update).map_err(AppError::invalid_all)?;
+    let merged = validate_fields(def, &Value::Object(merged), &ctx, FormMode::Update)
+        .map_err(AppError::invalid_all)?;
     check_user_fields(&state.db, def, &merged).await?;
     let mut changes = Map::new();
     let keys: std::collections::BTreeSet<&String> = current.keys().chain(merged.keys()).collect();
@@ -602,7 +768,11 @@ pub struct UpdateFieldsInput {
 
 /// Edits field values. Editing a `reapprove_on_change` field after an approval was given sends
 /// the request back through approval.
-pub async fn update_fields(state: &AppState, p: &Principal, input: UpdateFieldsInput) -> AppResult<request::Model> {
+pub async fn update_fields(
+    state: &AppState,
+    p: &Principal,
+    input: UpdateFieldsInput,
+) -> AppResult<request::Model> {
     let (txn, mut req) = begin_change(state, p, &input.request_id, true).await?;
     check_version(&req, input.expected_version)?;
     let is_requester = req.requester_id == p.user_id;
@@ -615,26 +785,46 @@ pub async fn update_fields(state: &AppState, p: &Principal, input: UpdateFieldsI
     if changes.is_empty() {
         // Nothing changed: dropping the transaction rolls the version bump back.
         drop(txn);
-        return request::Entity::find_by_id(req.id.clone()).one(&state.db).await?.ok_or_else(|| AppError::not_found("request"));
+        return request::Entity::find_by_id(req.id.clone())
+            .one(&state.db)
+            .await?
+            .ok_or_else(|| AppError::not_found("request"));
     }
     let now = state.clock.now();
     let mut change = Change::new(&req.id, Some(&p.user_id), now);
-    change.event(&txn, "fields_updated", json!({"changes": changes})).await?;
+    change
+        .event(&txn, "fields_updated", json!({"changes": changes}))
+        .await?;
     req.title = title_of(&def, &merged, &req.number);
     req.fields = serde_json::to_string(&merged)?;
     req.updated_at = now;
     let mut req = save(&txn, req).await?;
     if let Some(spec) = &def.approvals {
-        let touched: Vec<&String> = spec.reapprove_on_change.iter().filter(|k| changes.contains_key(k.as_str())).collect();
+        let touched: Vec<&String> = spec
+            .reapprove_on_change
+            .iter()
+            .filter(|k| changes.contains_key(k.as_str()))
+            .collect();
         let round = approvals::current_round(&txn, &req.id).await?;
         if !touched.is_empty() && approvals::round_has_approval(&round) && req.closed_at.is_none() {
-            change.event(&txn, "approval_restarted", json!({"fields": touched})).await?;
+            change
+                .event(&txn, "approval_restarted", json!({"fields": touched}))
+                .await?;
             if req.status == spec.status {
                 approvals::cancel_round(&txn, &req, &mut change).await?;
                 req = run_approval_start(&txn, &def, req, &mut change).await?;
             } else {
                 let to = spec.status.clone();
-                req = move_to(&txn, &def, req, &to, json!({"transition": "reapproval"}), false, &mut change).await?;
+                req = move_to(
+                    &txn,
+                    &def,
+                    req,
+                    &to,
+                    json!({"transition": "reapproval"}),
+                    false,
+                    &mut change,
+                )
+                .await?;
             }
         }
     }
@@ -654,20 +844,41 @@ pub struct DecisionInput {
 
 /// Records an approver's decision. Concurrent decisions on one step are serialised by the row
 /// lock: the first ends the step, the next finds it decided and answers `CONFLICT`.
-pub async fn decide(state: &AppState, p: &Principal, input: DecisionInput) -> AppResult<request::Model> {
+pub async fn decide(
+    state: &AppState,
+    p: &Principal,
+    input: DecisionInput,
+) -> AppResult<request::Model> {
     let comment = clean_comment(input.comment)?;
     let (txn, req) = begin_change(state, p, &input.request_id, true).await?;
     check_version(&req, input.expected_version)?;
     let def = workflow_of(state, &txn, &req).await?;
-    if def.approvals.as_ref().is_none_or(|a| a.status != req.status) {
+    if def
+        .approvals
+        .as_ref()
+        .is_none_or(|a| a.status != req.status)
+    {
         if req.requester_id == p.user_id {
-            return Err(AppError::forbidden("a requester never approves their own request"));
+            return Err(AppError::forbidden(
+                "a requester never approves their own request",
+            ));
         }
-        return Err(AppError::Conflict("this request is not waiting for approval".into()));
+        return Err(AppError::Conflict(
+            "this request is not waiting for approval".into(),
+        ));
     }
     let now = state.clock.now();
     let mut change = Change::new(&req.id, Some(&p.user_id), now);
-    let outcome = approvals::decide(&txn, &def, &req, &p.user_id, input.approve, comment.clone(), &mut change).await?;
+    let outcome = approvals::decide(
+        &txn,
+        &def,
+        &req,
+        &p.user_id,
+        input.approve,
+        comment.clone(),
+        &mut change,
+    )
+    .await?;
     if let Some(c) = &comment {
         insert_comment(&txn, &req.id, &p.user_id, c, now).await?;
     }
@@ -680,7 +891,13 @@ pub async fn decide(state: &AppState, p: &Principal, input: DecisionInput) -> Ap
     Ok(req)
 }
 
-async fn insert_comment(txn: &DatabaseTransaction, request_id: &str, author: &str, body: &str, at: DateTime<Utc>) -> AppResult<()> {
+async fn insert_comment(
+    txn: &DatabaseTransaction,
+    request_id: &str,
+    author: &str,
+    body: &str,
+    at: DateTime<Utc>,
+) -> AppResult<()> {
     comment::ActiveModel {
         id: Set(new_id()),
         request_id: Set(request_id.to_owned()),
@@ -694,8 +911,14 @@ async fn insert_comment(txn: &DatabaseTransaction, request_id: &str, author: &st
 }
 
 /// Adds a comment. The requester, approvers and workers of a request may comment.
-pub async fn add_comment(state: &AppState, p: &Principal, request_id: &str, body: &str) -> AppResult<event::Model> {
-    let body = clean_comment(Some(body.to_owned()))?.ok_or_else(|| AppError::invalid("input.body", "is required"))?;
+pub async fn add_comment(
+    state: &AppState,
+    p: &Principal,
+    request_id: &str,
+    body: &str,
+) -> AppResult<event::Model> {
+    let body = clean_comment(Some(body.to_owned()))?
+        .ok_or_else(|| AppError::invalid("input.body", "is required"))?;
     let (txn, req) = begin_change(state, p, request_id, false).await?;
     let allowed = req.requester_id == p.user_id
         || access::can_work(p, &req)
@@ -706,10 +929,15 @@ pub async fn add_comment(state: &AppState, p: &Principal, request_id: &str, body
     let now = state.clock.now();
     insert_comment(&txn, &req.id, &p.user_id, &body, now).await?;
     let mut change = Change::new(&req.id, Some(&p.user_id), now);
-    change.event(&txn, "commented", json!({"body": body})).await?;
+    change
+        .event(&txn, "commented", json!({"body": body}))
+        .await?;
     txn.commit().await?;
     announce(state, &req, "commented");
-    change.events.pop().ok_or_else(|| AppError::Internal(anyhow::anyhow!("comment event missing")))
+    change
+        .events
+        .pop()
+        .ok_or_else(|| AppError::Internal(anyhow::anyhow!("comment event missing")))
 }
 
 /// What `assign` takes: `user_id` of `None` unassigns; the caller's own id claims.
@@ -720,7 +948,11 @@ pub struct AssignInput {
     pub expected_version: Option<i32>,
 }
 
-pub async fn assign(state: &AppState, p: &Principal, input: AssignInput) -> AppResult<request::Model> {
+pub async fn assign(
+    state: &AppState,
+    p: &Principal,
+    input: AssignInput,
+) -> AppResult<request::Model> {
     let (txn, mut req) = begin_change(state, p, &input.request_id, true).await?;
     check_version(&req, input.expected_version)?;
     if !access::can_work(p, &req) {
@@ -738,7 +970,10 @@ pub async fn assign(state: &AppState, p: &Principal, input: AssignInput) -> AppR
     };
     if req.assignee_id == target.as_ref().map(|u| u.id.clone()) {
         drop(txn);
-        return request::Entity::find_by_id(req.id.clone()).one(&state.db).await?.ok_or_else(|| AppError::not_found("request"));
+        return request::Entity::find_by_id(req.id.clone())
+            .one(&state.db)
+            .await?
+            .ok_or_else(|| AppError::not_found("request"));
     }
     let now = state.clock.now();
     let mut change = Change::new(&req.id, Some(&p.user_id), now);

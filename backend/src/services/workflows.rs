@@ -5,7 +5,10 @@ use std::sync::Arc;
 
 use handoff_shared::definition::{Actor, Approver, Definition};
 use handoff_shared::{Permission, Problem, check_definition};
-use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set, TransactionTrait};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set,
+    TransactionTrait,
+};
 use serde_json::json;
 
 use crate::auth::Principal;
@@ -18,13 +21,20 @@ use crate::state::AppState;
 /// Checks a definition without publishing: the shared validator (paths, suggestions,
 /// expression types, the definition's own tests) plus what only the server knows (teams and
 /// roles that exist, a prefix owned by another workflow).
-pub async fn validate(state: &AppState, source: &str) -> AppResult<Result<Definition, Vec<Problem>>> {
+pub async fn validate(
+    state: &AppState,
+    source: &str,
+) -> AppResult<Result<Definition, Vec<Problem>>> {
     let def = match check_definition(source) {
         Ok(def) => def,
         Err(problems) => return Ok(Err(problems)),
     };
     let problems = server_problems(&state.db, &def).await?;
-    Ok(if problems.is_empty() { Ok(def) } else { Err(problems) })
+    Ok(if problems.is_empty() {
+        Ok(def)
+    } else {
+        Err(problems)
+    })
 }
 
 fn suggestion(unknown: &str, known: &[String]) -> String {
@@ -38,12 +48,25 @@ fn suggestion(unknown: &str, known: &[String]) -> String {
 }
 
 async fn server_problems(db: &impl ConnectionTrait, def: &Definition) -> AppResult<Vec<Problem>> {
-    let teams: Vec<String> = team::Entity::find().all(db).await?.into_iter().map(|t| t.key).collect();
-    let roles: Vec<String> = role::Entity::find().all(db).await?.into_iter().map(|r| r.key).collect();
+    let teams: Vec<String> = team::Entity::find()
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|t| t.key)
+        .collect();
+    let roles: Vec<String> = role::Entity::find()
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|r| r.key)
+        .collect();
     let mut problems = Vec::new();
     let mut team_ref = |path: String, key: &str| {
         if !teams.iter().any(|t| t == key) {
-            problems.push(Problem { path, message: format!("unknown team \"{key}\"{}", suggestion(key, &teams)) });
+            problems.push(Problem {
+                path,
+                message: format!("unknown team \"{key}\"{}", suggestion(key, &teams)),
+            });
         }
     };
     for (i, rule) in def.routing.iter().enumerate() {
@@ -62,7 +85,10 @@ async fn server_problems(db: &impl ConnectionTrait, def: &Definition) -> AppResu
     }
     let mut role_ref = |path: String, key: &str| {
         if !roles.iter().any(|r| r == key) {
-            problems.push(Problem { path, message: format!("unknown role \"{key}\"{}", suggestion(key, &roles)) });
+            problems.push(Problem {
+                path,
+                message: format!("unknown role \"{key}\"{}", suggestion(key, &roles)),
+            });
         }
     };
     if let Some(approvals) = &def.approvals {
@@ -89,7 +115,10 @@ async fn server_problems(db: &impl ConnectionTrait, def: &Definition) -> AppResu
     if let Some(other) = other {
         problems.push(Problem {
             path: "prefix".into(),
-            message: format!("prefix \"{}\" is used by workflow \"{}\"", def.prefix, other.key),
+            message: format!(
+                "prefix \"{}\" is used by workflow \"{}\"",
+                def.prefix, other.key
+            ),
         });
     }
     Ok(problems)
@@ -97,16 +126,30 @@ async fn server_problems(db: &impl ConnectionTrait, def: &Definition) -> AppResu
 
 /// Publishes a new immutable version of a workflow. Requests already open stay on the version
 /// they started on.
-pub async fn publish(state: &AppState, actor: &Principal, source: &str) -> AppResult<workflow::Model> {
-    let def = validate(state, source).await?.map_err(AppError::InvalidDefinition)?;
+pub async fn publish(
+    state: &AppState,
+    actor: &Principal,
+    source: &str,
+) -> AppResult<workflow::Model> {
+    let def = validate(state, source)
+        .await?
+        .map_err(AppError::InvalidDefinition)?;
     if !actor.can(Permission::WorkflowManage, &def.key) {
-        return Err(AppError::forbidden(format!("you may not manage workflow \"{}\"", def.key)));
+        return Err(AppError::forbidden(format!(
+            "you may not manage workflow \"{}\"",
+            def.key
+        )));
     }
     publish_checked(state, Some(&actor.user_id), source, &def).await
 }
 
 /// Publishes an already validated definition (also used by `--demo`).
-pub async fn publish_checked(state: &AppState, actor: Option<&str>, source: &str, def: &Definition) -> AppResult<workflow::Model> {
+pub async fn publish_checked(
+    state: &AppState,
+    actor: Option<&str>,
+    source: &str,
+    def: &Definition,
+) -> AppResult<workflow::Model> {
     let now = state.clock.now();
     let txn = state.db.begin().await?;
     let latest = workflow::Entity::find()
@@ -131,7 +174,10 @@ pub async fn publish_checked(state: &AppState, actor: Option<&str>, source: &str
     .await
     .map_err(|e| {
         if crate::db::is_unique_violation(&e) {
-            AppError::Conflict(format!("workflow \"{}\" was published by someone else at the same time", def.key))
+            AppError::Conflict(format!(
+                "workflow \"{}\" was published by someone else at the same time",
+                def.key
+            ))
         } else {
             e.into()
         }
@@ -180,7 +226,11 @@ pub async fn latest_versions(db: &impl ConnectionTrait) -> AppResult<Vec<workflo
 }
 
 /// One version, or the latest when `version` is `None`.
-pub async fn find(db: &impl ConnectionTrait, key: &str, version: Option<i32>) -> AppResult<Option<workflow::Model>> {
+pub async fn find(
+    db: &impl ConnectionTrait,
+    key: &str,
+    version: Option<i32>,
+) -> AppResult<Option<workflow::Model>> {
     let mut q = workflow::Entity::find().filter(workflow::Column::Key.eq(key));
     if let Some(v) = version {
         q = q.filter(workflow::Column::Version.eq(v));

@@ -1,0 +1,232 @@
+//! The test harness: `TestApp::spawn()` builds the application exactly as `handoff serve` does
+//! (same `startup::build_with_db`), on a fresh database of its own, listening on an ephemeral
+//! port, with the demo organisation loaded. Tests talk to it over real HTTP.
+//!
+//! `HANDOFF_TEST_DB=postgres` runs the suite on PostgreSQL (a fresh database per test at
+//! `HANDOFF_TEST_PG_URL`, default `postgres://postgres@127.0.0.1:5432`); anything else uses a
+//! fresh SQLite file per test.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use handoff_backend::config::Config;
+use handoff_backend::state::AppState;
+use sea_orm::{ConnectionTrait, Database};
+use serde_json::{Value, json};
+
+pub const PASSWORD: &str = handoff_backend::demo::DEMO_PASSWORD;
+
+pub fn on_postgres() -> bool {
+    std::env::var("HANDOFF_TEST_DB").is_ok_and(|v| v == "postgres")
+}
+
+fn pg_base() -> String {
+    std::env::var("HANDOFF_TEST_PG_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".into())
+}
+
+/// Creates a fresh database and answers its URL.
+async fn fresh_database() -> String {
+    let name = format!("handoff_test_{}", uuid::Uuid::now_v7().simple());
+    if on_postgres() {
+        let admin = Database::connect(format!("{}/postgres", pg_base()))
+            .await
+            .expect("PostgreSQL is reachable");
+        admin
+            .execute_unprepared(&format!("CREATE DATABASE {name}"))
+            .await
+            .expect("create test database");
+        admin.close().await.ok();
+        format!("{}/{name}", pg_base())
+    } else {
+        let path = std::env::temp_dir().join(format!("{name}.db"));
+        format!("sqlite://{}", path.display())
+    }
+}
+
+pub struct TestApp {
+    pub base: String,
+    pub state: AppState,
+    pub client: reqwest::Client,
+    /// SQL statements executed so far (every statement of every connection of the app).
+    pub statements: Arc<AtomicUsize>,
+}
+
+impl TestApp {
+    pub async fn spawn() -> TestApp {
+        Self::spawn_with(true).await
+    }
+
+    pub async fn spawn_with(demo: bool) -> TestApp {
+        let url = fresh_database().await;
+        let mut config = Config::for_tests(url.clone());
+        config.demo = demo;
+        let mut db = handoff_backend::db::connect(&url)
+            .await
+            .expect("connect and migrate");
+        let statements = Arc::new(AtomicUsize::new(0));
+        let counter = statements.clone();
+        db.set_metric_callback(move |_info| {
+            counter.fetch_add(1, Ordering::SeqCst);
+        });
+        let app = handoff_backend::startup::build_with_db(&config, db)
+            .await
+            .expect("build app");
+        let base = format!("http://{}", app.addr);
+        let state = app.state.clone();
+        tokio::spawn(app.run());
+        TestApp {
+            base,
+            state,
+            client: reqwest::Client::new(),
+            statements,
+        }
+    }
+
+    /// Posts a GraphQL operation; answers the whole response body.
+    pub async fn gql(&self, token: Option<&str>, query: &str, variables: Value) -> Value {
+        let mut req = self
+            .client
+            .post(format!("{}/graphql", self.base))
+            .json(&json!({"query": query, "variables": variables}));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        let resp = req.send().await.expect("HTTP request");
+        resp.json().await.expect("JSON response")
+    }
+
+    /// Posts an operation that must succeed; answers `data`.
+    pub async fn ok(&self, token: &str, query: &str, variables: Value) -> Value {
+        let body = self.gql(Some(token), query, variables).await;
+        assert!(body.get("errors").is_none(), "unexpected errors: {body:#}");
+        body["data"].clone()
+    }
+
+    /// Posts an operation that must fail; answers its first error's code.
+    pub async fn fails(
+        &self,
+        token: Option<&str>,
+        query: &str,
+        variables: Value,
+    ) -> (String, Value) {
+        let body = self.gql(token, query, variables).await;
+        let err = body["errors"][0].clone();
+        assert!(!err.is_null(), "expected an error, got {body:#}");
+        (
+            err["extensions"]["code"]
+                .as_str()
+                .unwrap_or("<no code>")
+                .to_owned(),
+            err,
+        )
+    }
+
+    pub async fn login(&self, email: &str) -> String {
+        let data = self
+            .ok_public(
+                "mutation($e: String!, $p: String!) { login(email: $e, password: $p) { token } }",
+                json!({"e": email, "p": PASSWORD}),
+            )
+            .await;
+        data["login"]["token"].as_str().expect("token").to_owned()
+    }
+
+    pub async fn ok_public(&self, query: &str, variables: Value) -> Value {
+        let body = self.gql(None, query, variables).await;
+        assert!(body.get("errors").is_none(), "unexpected errors: {body:#}");
+        body["data"].clone()
+    }
+
+    pub fn statement_count(&self) -> usize {
+        self.statements.load(Ordering::SeqCst)
+    }
+
+    /// Submits a request and answers `{id, number, version, status {key}, team {key}, priority}`.
+    pub async fn submit(&self, token: &str, workflow: &str, fields: Value) -> Value {
+        let data = self
+            .ok(
+                token,
+                SUBMIT,
+                json!({"input": {"workflow": workflow, "fields": fields}}),
+            )
+            .await;
+        data["submitRequest"].clone()
+    }
+
+    pub async fn transition(
+        &self,
+        token: &str,
+        id: &str,
+        transition: &str,
+        comment: Option<&str>,
+    ) -> Value {
+        let data = self
+            .ok(
+                token,
+                TRANSITION,
+                json!({"input": {"requestId": id, "transition": transition, "comment": comment}}),
+            )
+            .await;
+        data["transition"].clone()
+    }
+
+    pub async fn decide(&self, token: &str, id: &str, approve: bool) -> Value {
+        let data = self
+            .ok(
+                token,
+                DECIDE,
+                json!({"input": {"requestId": id, "approve": approve}}),
+            )
+            .await;
+        data["decide"].clone()
+    }
+
+    pub async fn user_id(&self, token: &str) -> String {
+        self.ok(token, "{ me { id } }", json!({})).await["me"]["id"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    }
+
+    pub async fn publish(&self, token: &str, definition: &str) -> Value {
+        self.ok(token, PUBLISH, json!({"d": definition})).await["publishWorkflow"].clone()
+    }
+}
+
+pub const SUBMIT: &str = "mutation($input: SubmitRequestInput!) { submitRequest(input: $input) {
+    id number title version priority reworkCount closedAt fields
+    status { key category } team { key } assignee { email } requester { email }
+    approvals { key state policy approvers { email } decisions { approver { email } approve } } } }";
+
+pub const TRANSITION: &str = "mutation($input: TransitionInput!) { transition(input: $input) {
+    id number title version priority reworkCount closedAt fields
+    status { key category } team { key } assignee { email } requester { email }
+    approvals { key state policy approvers { email } decisions { approver { email } approve } } } }";
+
+pub const DECIDE: &str = "mutation($input: DecisionInput!) { decide(input: $input) {
+    id number title version priority reworkCount closedAt fields
+    status { key category } team { key } assignee { email } requester { email }
+    approvals { key state policy approvers { email } decisions { approver { email } approve } } } }";
+
+pub const PUBLISH: &str =
+    "mutation($d: String!) { publishWorkflow(definition: $d) { id key version name } }";
+
+pub const ALICE: &str = "alice@handoff.local";
+pub const BOB: &str = "bob@handoff.local";
+pub const CAROL: &str = "carol@handoff.local";
+pub const DAVE: &str = "dave@handoff.local";
+pub const ERIN: &str = "erin@handoff.local";
+pub const FRANK: &str = "frank@handoff.local";
+pub const ADMIN: &str = "admin@handoff.local";
+
+/// A small purchase that routes to procurement and needs the manager only.
+pub fn small_purchase() -> Value {
+    json!({"title": "Desk lamp", "category": "hardware", "amount": "120.00"})
+}
+
+/// A purchase of 6000 that needs the manager and finance.
+pub fn large_purchase() -> Value {
+    json!({"title": "Laptops", "category": "hardware", "amount": "6000.00", "vendor": "Lenovo",
+           "justification": "New hires"})
+}

@@ -1,0 +1,14 @@
+//! Integration tests: the whole application over HTTP on a fresh database per test. The same
+//! suite runs on SQLite and, with `HANDOFF_TEST_DB=postgres`, on PostgreSQL.
+
+mod access;
+mod approvals;
+mod audit;
+mod auth;
+mod concurrency;
+mod helpers;
+mod reads;
+mod requests;
+mod schema;
+mod subscriptions;
+mod workflows;
