@@ -65,8 +65,17 @@ fn roles() -> Vec<(&'static str, &'static str, Vec<GrantInput>)> {
     ]
 }
 
-/// The demo people: email, name, roles, teams, manager.
-pub const PEOPLE: [(&str, &str, &[&str], &[&str], Option<&str>); 7] = [
+/// One demo account: email, name, roles, teams, manager's email.
+pub type Person = (
+    &'static str,
+    &'static str,
+    &'static [&'static str],
+    &'static [&'static str],
+    Option<&'static str>,
+);
+
+/// The demo people.
+pub const PEOPLE: [Person; 7] = [
     (
         "admin@handoff.local",
         "Ada Admin",

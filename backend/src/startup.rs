@@ -66,13 +66,12 @@ pub async fn build_with_db(config: &Config, db: DatabaseConnection) -> anyhow::R
     directory::ensure_builtin_roles(&state.db)
         .await
         .map_err(|e| anyhow::anyhow!("creating built-in roles: {e:?}"))?;
-    if let (Some(email), Some(password)) = (&config.admin_email, &config.admin_password) {
-        if directory::bootstrap_admin(&state, email, password)
+    if let (Some(email), Some(password)) = (&config.admin_email, &config.admin_password)
+        && directory::bootstrap_admin(&state, email, password)
             .await
             .map_err(|e| anyhow::anyhow!("creating the first admin: {e:?}"))?
-        {
-            tracing::info!(admin.email = %email, "created the first admin");
-        }
+    {
+        tracing::info!(admin.email = %email, "created the first admin");
     }
     if config.demo {
         crate::demo::load(&state)

@@ -1,1 +1,259 @@
-fn main() {}
+//! The task runner behind the README's two commands:
+//!
+//! - `cargo xtask run`: build and start Handoff with demo data on the embedded SQLite file.
+//! - `cargo xtask test`: every check CI runs after formatting and lints: the wasm32 builds, the
+//!   purity of the shared crate, and the whole test suite on SQLite and on PostgreSQL.
+//!
+//! It needs nothing but cargo (and, for the PostgreSQL half, a server at 127.0.0.1:5432).
+
+use std::io::{BufRead, BufReader};
+use std::net::{SocketAddr, TcpStream};
+use std::process::{Command, ExitCode, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, bail};
+
+const DEMO_ACCOUNTS: [(&str, &str); 7] = [
+    ("admin@handoff.local", "admin: users, roles, workflows"),
+    ("alice@handoff.local", "requester (sales; manager carol)"),
+    ("bob@handoff.local", "agent (procurement, it)"),
+    ("carol@handoff.local", "sales lead, finance approver"),
+    ("dave@handoff.local", "agent, legal approver"),
+    ("erin@handoff.local", "agent (finance), finance approver"),
+    ("frank@handoff.local", "analyst: dashboards and audit"),
+];
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let result = match args.first().map(String::as_str) {
+        Some("run") => run(&args[1..]),
+        Some("test") => test(),
+        _ => {
+            eprintln!("usage: cargo xtask run [extra `handoff serve` flags] | cargo xtask test");
+            return ExitCode::from(2);
+        }
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("xtask: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn cargo() -> Command {
+    Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+}
+
+fn step(name: &str) {
+    eprintln!("\n==> {name}");
+}
+
+fn status(cmd: &mut Command, what: &str) -> Result<()> {
+    let s = cmd.status().with_context(|| format!("starting {what}"))?;
+    if !s.success() {
+        bail!("{what} failed ({s})");
+    }
+    Ok(())
+}
+
+fn run(extra: &[String]) -> Result<()> {
+    step("building handoff");
+    status(
+        cargo().args(["build", "-p", "handoff-backend", "--bin", "handoff"]),
+        "cargo build",
+    )?;
+    let bind = std::env::var("HANDOFF_BIND").unwrap_or_else(|_| "127.0.0.1:8080".into());
+    eprintln!("\nHandoff is starting at http://{bind}");
+    eprintln!("  GraphQL API and explorer: http://{bind}/graphql");
+    eprintln!(
+        "  Sign in with the `login` mutation; every demo account's password is `handoff-demo`:"
+    );
+    for (email, what) in DEMO_ACCOUNTS {
+        eprintln!("    {email:<22} {what}");
+    }
+    eprintln!("  Data is kept in ./handoff.db; stop with Ctrl-C.\n");
+    let mut cmd = cargo();
+    cmd.args([
+        "run",
+        "-q",
+        "-p",
+        "handoff-backend",
+        "--bin",
+        "handoff",
+        "--",
+        "serve",
+        "--demo",
+    ]);
+    cmd.args(extra);
+    status(&mut cmd, "handoff serve")
+}
+
+fn postgres_reachable() -> bool {
+    let addr: SocketAddr = ([127, 0, 0, 1], 5432).into();
+    TcpStream::connect_timeout(&addr, Duration::from_secs(2)).is_ok()
+}
+
+/// Whether CI demands the PostgreSQL half (outside CI it may be skipped, visibly).
+fn postgres_required() -> bool {
+    std::env::var("CI").is_ok_and(|v| v == "true" || v == "1")
+        || std::env::var("HANDOFF_REQUIRE_POSTGRES").is_ok()
+}
+
+/// Drops databases left by earlier interrupted runs (each test creates its own).
+fn drop_stale_test_databases() {
+    let list = Command::new("psql")
+        .args([
+            "-h",
+            "127.0.0.1",
+            "-U",
+            "postgres",
+            "-Atc",
+            "SELECT datname FROM pg_database WHERE datname LIKE 'handoff_test_%'",
+        ])
+        .output();
+    let Ok(out) = list else { return };
+    let names = String::from_utf8_lossy(&out.stdout);
+    let names: Vec<&str> = names.lines().filter(|l| !l.trim().is_empty()).collect();
+    if names.is_empty() {
+        return;
+    }
+    eprintln!(
+        "dropping {} test databases left by earlier runs",
+        names.len()
+    );
+    for name in names {
+        let _ = Command::new("psql")
+            .args([
+                "-h",
+                "127.0.0.1",
+                "-U",
+                "postgres",
+                "-qc",
+                &format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"),
+            ])
+            .status();
+    }
+}
+
+/// Totals of `cargo test` summary lines.
+#[derive(Default)]
+struct Totals {
+    passed: u64,
+    failed: u64,
+    ignored: u64,
+}
+
+/// Runs `cargo test`, echoing its output and adding up its summary lines.
+fn cargo_test(args: &[&str], envs: &[(&str, &str)], totals: &mut Totals) -> Result<()> {
+    let mut cmd = cargo();
+    cmd.arg("test")
+        .args(args)
+        .envs(envs.iter().copied())
+        .stdout(Stdio::piped());
+    let mut child = cmd.spawn().context("starting cargo test")?;
+    let stdout = child.stdout.take().context("cargo test stdout")?;
+    for line in BufReader::new(stdout).lines() {
+        let line = line?;
+        println!("{line}");
+        if let Some(rest) = line.strip_prefix("test result: ") {
+            for part in rest.split(';') {
+                let words: Vec<&str> = part.split_whitespace().collect();
+                if let [.., n, what] = words.as_slice() {
+                    let n: u64 = n.parse().unwrap_or(0);
+                    match *what {
+                        "passed" => totals.passed += n,
+                        "failed" => totals.failed += n,
+                        "ignored" => totals.ignored += n,
+                        _ => {}
+                    }
+                }
+            }
+        }
+    }
+    let s = child.wait()?;
+    if !s.success() {
+        bail!("cargo test {} failed", args.join(" "));
+    }
+    Ok(())
+}
+
+fn test() -> Result<()> {
+    let started = Instant::now();
+    step("wasm32 target");
+    let installed = Command::new("rustup")
+        .args(["target", "list", "--installed"])
+        .output();
+    if !installed
+        .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).contains("wasm32-unknown-unknown"))
+    {
+        status(
+            Command::new("rustup").args(["target", "add", "wasm32-unknown-unknown"]),
+            "rustup target add",
+        )?;
+    }
+    step("handoff-shared and handoff-frontend build for wasm32");
+    status(
+        cargo().args([
+            "build",
+            "-p",
+            "handoff-shared",
+            "-p",
+            "handoff-frontend",
+            "--target",
+            "wasm32-unknown-unknown",
+        ]),
+        "wasm32 build",
+    )?;
+    step("handoff-shared stays pure (no IO, async or database crates)");
+    let tree = cargo()
+        .args([
+            "tree",
+            "-p",
+            "handoff-shared",
+            "--edges",
+            "normal",
+            "--prefix",
+            "none",
+            "--format",
+            "{p}",
+        ])
+        .output()
+        .context("cargo tree")?;
+    let tree = String::from_utf8_lossy(&tree.stdout);
+    for banned in ["tokio ", "sea-orm ", "sqlx ", "axum ", "reqwest ", "hyper "] {
+        if tree.lines().any(|l| l.starts_with(banned)) {
+            bail!("handoff-shared depends on {}", banned.trim());
+        }
+    }
+    eprintln!("ok: none of tokio, sea-orm, sqlx, axum, reqwest, hyper");
+
+    let mut totals = Totals::default();
+    step("tests on SQLite");
+    cargo_test(
+        &["--workspace"],
+        &[("HANDOFF_TEST_DB", "sqlite")],
+        &mut totals,
+    )?;
+
+    step("tests on PostgreSQL (127.0.0.1:5432)");
+    if postgres_reachable() {
+        drop_stale_test_databases();
+        cargo_test(
+            &["-p", "handoff-backend", "--test", "api"],
+            &[("HANDOFF_TEST_DB", "postgres")],
+            &mut totals,
+        )?;
+    } else if postgres_required() {
+        bail!("PostgreSQL is not reachable at 127.0.0.1:5432 and CI requires it");
+    } else {
+        eprintln!("SKIPPED: PostgreSQL is not reachable at 127.0.0.1:5432 (CI requires it)");
+    }
+    eprintln!("\nall checks passed in {:.0?}", started.elapsed());
+    println!(
+        "{} passed, {} failed, {} skipped",
+        totals.passed, totals.failed, totals.ignored
+    );
+    Ok(())
+}

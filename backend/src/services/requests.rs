@@ -628,7 +628,7 @@ pub async fn transition(
             )
         })?
         .clone();
-    if !t.from.iter().any(|f| *f == req.status) {
+    if !t.from.contains(&req.status) {
         return Err(AppError::Conflict(format!(
             "\"{}\" is not available in status \"{}\"",
             t.label, req.status
@@ -776,7 +776,8 @@ pub async fn update_fields(
     let (txn, mut req) = begin_change(state, p, &input.request_id, true).await?;
     check_version(&req, input.expected_version)?;
     let is_requester = req.requester_id == p.user_id;
-    if !access::can_work(p, &req) && !(is_requester && req.closed_at.is_none()) {
+    let may_edit = access::can_work(p, &req) || (is_requester && req.closed_at.is_none());
+    if !may_edit {
         return Err(AppError::forbidden("you may not edit this request"));
     }
     let def = workflow_of(state, &txn, &req).await?;
