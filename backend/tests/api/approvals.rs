@@ -203,3 +203,62 @@ async fn a_user_field_names_the_approver() {
         .await;
     assert_eq!(emails(&r["approvals"][0]), [DAVE]);
 }
+
+#[tokio::test]
+async fn team_and_user_approvers_are_resolved() {
+    let app = TestApp::spawn().await;
+    let admin = app.login(ADMIN).await;
+    let def = simple_definition("mixed", "MIX", "all", "team:legal").replace(
+        "approvers: \"team:legal\"",
+        "approvers: [\"team:legal\", \"user:frank@handoff.local\"]",
+    );
+    app.publish(&admin, &def).await;
+    let alice = app.login(ALICE).await;
+    let r = app.submit(&alice, "mixed", json!({"title": "t"})).await;
+    assert_eq!(emails(&r["approvals"][0]), [DAVE, FRANK]);
+}
+
+#[tokio::test]
+async fn a_transition_guard_must_hold() {
+    let app = TestApp::spawn().await;
+    let admin = app.login(ADMIN).await;
+    let def = simple_definition("guarded", "GRD", "any", "role:finance-approver").replace(
+        "  - { key: finish, label: Finish, from: doing, to: done, by: team }",
+        "  - { key: finish, label: Finish, from: doing, to: done, by: team, guard: \"amount < 100\" }",
+    );
+    app.publish(&admin, &def).await;
+    let alice = app.login(ALICE).await;
+    let bob = app.login(BOB).await;
+    let erin = app.login(ERIN).await;
+    let cheap = app
+        .submit(&alice, "guarded", json!({"title": "cheap", "amount": 50}))
+        .await;
+    let dear = app
+        .submit(&alice, "guarded", json!({"title": "dear", "amount": 500}))
+        .await;
+    for r in [&cheap, &dear] {
+        app.decide(&erin, r["id"].as_str().unwrap(), true).await;
+    }
+    let q = "query($id: ID) { request(id: $id) { availableTransitions { key } } }";
+    assert_eq!(
+        app.ok(&bob, q, json!({"id": cheap["id"]})).await["request"]["availableTransitions"],
+        json!([{"key": "finish"}])
+    );
+    assert_eq!(
+        app.ok(&bob, q, json!({"id": dear["id"]})).await["request"]["availableTransitions"],
+        json!([])
+    );
+    let (code, _) = app
+        .fails(
+            Some(&bob),
+            TRANSITION,
+            json!({"input": {"requestId": dear["id"], "transition": "finish"}}),
+        )
+        .await;
+    assert_eq!(code, "VALIDATION_FAILED");
+    assert_eq!(
+        app.transition(&bob, cheap["id"].as_str().unwrap(), "finish", None)
+            .await["status"]["key"],
+        "done"
+    );
+}
