@@ -93,6 +93,12 @@ pub struct CreateTeamInput {
 }
 
 #[derive(InputObject)]
+pub struct UpdateTeamInput {
+    pub key: String,
+    pub name: String,
+}
+
+#[derive(InputObject)]
 pub struct GrantInputObject {
     pub permission: String,
     /// Workflow keys; omit for every workflow.
@@ -319,6 +325,18 @@ impl MutationRoot {
         let p = principal(ctx)?;
         Ok(Team(
             directory::create_team(state, Some(&p.user_id), &input.key, &input.name)
+                .await
+                .gql()?,
+        ))
+    }
+
+    /// Renames a team (members are set per user with `updateUser`).
+    #[graphql(guard = "Perm(Permission::TeamManage)")]
+    async fn update_team(&self, ctx: &Context<'_>, input: UpdateTeamInput) -> Result<Team> {
+        let state = ctx.data::<AppState>()?;
+        let p = principal(ctx)?;
+        Ok(Team(
+            directory::update_team(state, &p.user_id, &input.key, &input.name)
                 .await
                 .gql()?,
         ))

@@ -159,6 +159,7 @@ impl QueryRoot {
                     has_next_page: false,
                     end_cursor: None,
                 },
+                total_count: 0,
             });
         }
         let page =
@@ -179,6 +180,7 @@ impl QueryRoot {
                 has_next_page: page.has_next,
                 end_cursor,
             },
+            total_count: page.total,
         })
     }
 
@@ -314,6 +316,17 @@ impl QueryRoot {
             .gql()?
             .into_iter()
             .map(Role)
+            .collect())
+    }
+
+    /// The caller's permissions, flattened: `request.read.all` for every workflow,
+    /// `request.read.all@purchase-request` for one (the web app builds its navigation from it).
+    #[graphql(guard = "Authenticated")]
+    async fn my_permissions(&self, ctx: &Context<'_>) -> Result<Vec<String>> {
+        Ok(principal(ctx)?
+            .grants
+            .iter()
+            .map(|g| g.to_claim())
             .collect())
     }
 

@@ -634,6 +634,8 @@ pub struct RequestEdge {
 pub struct RequestConnection {
     pub edges: Vec<RequestEdge>,
     pub page_info: PageInfo,
+    /// How many requests match the filter in all (one COUNT query).
+    pub total_count: i64,
 }
 
 #[derive(SimpleObject)]

@@ -618,6 +618,40 @@ pub async fn create_team(
     Ok(model)
 }
 
+pub async fn update_team(
+    state: &AppState,
+    actor: &str,
+    key: &str,
+    name: &str,
+) -> AppResult<team::Model> {
+    if name.trim().is_empty() {
+        return Err(AppError::invalid("input.name", "is required"));
+    }
+    let txn = state.db.begin().await?;
+    let existing = team::Entity::find()
+        .filter(team::Column::Key.eq(key))
+        .one(&txn)
+        .await?
+        .ok_or_else(|| AppError::not_found(format!("team \"{key}\"")))?;
+    let mut active: team::ActiveModel = existing.into();
+    active.name = Set(name.trim().to_owned());
+    let model = active.update(&txn).await?;
+    audit::append(
+        &txn,
+        NewEvent {
+            stream: SYSTEM_STREAM,
+            request_id: None,
+            kind: "team_updated",
+            actor_id: Some(actor),
+            at: state.clock.now(),
+            data: json!({"team": key, "name": name}),
+        },
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(model)
+}
+
 pub async fn create_role(
     state: &AppState,
     actor: Option<&str>,

@@ -8,8 +8,8 @@ use chrono::{DateTime, Utc};
 use handoff_shared::Permission;
 use sea_orm::sea_query::{Expr, ExprTrait, Func};
 use sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
-    QueryTrait,
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
+    QuerySelect, QueryTrait,
 };
 
 use crate::auth::Principal;
@@ -52,6 +52,8 @@ pub struct RequestFilter {
 pub struct Page<T> {
     pub items: Vec<(String, T)>,
     pub has_next: bool,
+    /// Rows matching the filter in all (request lists only; 0 elsewhere).
+    pub total: i64,
 }
 
 fn encode_cursor(at: DateTime<Utc>, id: &str) -> String {
@@ -164,9 +166,14 @@ pub async fn list_requests(
         Sort::UpdatedDesc => (request::Column::UpdatedAt, true),
         Sort::UpdatedAsc => (request::Column::UpdatedAt, false),
     };
-    let mut cond = Condition::all()
+    let base = Condition::all()
         .add(access::readable_condition(p))
         .add(filter_condition(db, p, f).await?);
+    let total = request::Entity::find()
+        .filter(base.clone())
+        .count(db)
+        .await? as i64;
+    let mut cond = base;
     if let Some(cursor) = after {
         let (at, id) = decode_cursor(cursor)?;
         cond = cond.add(if desc {
@@ -203,7 +210,11 @@ pub async fn list_requests(
             (encode_cursor(at, &r.id), r)
         })
         .collect();
-    Ok(Page { items, has_next })
+    Ok(Page {
+        items,
+        has_next,
+        total,
+    })
 }
 
 /// Approval steps waiting for the caller's decision, with their requests.
@@ -314,6 +325,7 @@ pub async fn audit_events(
             .map(|e| (encode_cursor(e.at, &e.id), e))
             .collect(),
         has_next,
+        total: 0,
     })
 }
 

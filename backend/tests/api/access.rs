@@ -170,6 +170,14 @@ async fn admin_operations_need_their_permissions() {
         .await;
     assert_eq!(code, "VALIDATION_FAILED");
     assert_eq!(err["extensions"]["fields"][0]["path"], "input.key");
+    let renamed = app
+        .ok(
+            &admin,
+            "mutation($i: UpdateTeamInput!) { updateTeam(input: $i) { name } }",
+            json!({"i": {"key": "ops", "name": "Ops & Support"}}),
+        )
+        .await;
+    assert_eq!(renamed["updateTeam"]["name"], "Ops & Support");
     let bob_id = app.user_id(&bob).await;
     let updated = app
         .ok(&admin, "mutation($i: UpdateUserInput!) { updateUser(input: $i) { teams { key } manager { email } } }", json!({"i": {"id": bob_id, "teams": ["ops"], "manager": DAVE}}))

@@ -20,6 +20,11 @@ async fn login_answers_a_token_that_identifies_the_user() {
     assert_eq!(me["me"]["roles"], json!(["requester"]));
     assert_eq!(me["me"]["teams"][0]["key"], "sales");
     assert_eq!(me["me"]["manager"]["email"], CAROL);
+    let perms = app.ok(&token, "{ myPermissions }", json!({})).await;
+    assert_eq!(
+        perms["myPermissions"],
+        json!(["request.submit", "request.read.own"])
+    );
 }
 
 #[tokio::test]
@@ -270,7 +275,8 @@ fn selection_for(field: &str) -> &'static str {
         "dashboard" => "{ total }",
         "createApiToken" => "{ secret }",
         "addComment" => "{ id }",
-        "roles" | "teams" | "updateRole" | "createRole" | "createTeam" => "{ key }",
+        "roles" | "teams" | "updateRole" | "createRole" | "createTeam" | "updateTeam" => "{ key }",
+        "myPermissions" => "",
         _ => "{ __typename }",
     }
 }

@@ -37,6 +37,10 @@ async fn cursor_pagination_walks_every_request_once_in_order() {
         }
         after = conn["pageInfo"]["endCursor"].as_str().map(str::to_owned);
     }
+    let total = app
+        .ok(&alice, "{ requests(first: 1) { totalCount } }", json!({}))
+        .await;
+    assert_eq!(total["requests"]["totalCount"], 7);
     let expected: Vec<String> = (1..=7).rev().map(|n| format!("PUR-{n}")).collect();
     assert_eq!(
         seen, expected,
