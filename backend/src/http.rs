@@ -1,5 +1,6 @@
 //! The HTTP surface (axum only): `/graphql` (POST operations, GET explorer, WebSocket
-//! subscriptions), `/healthz`, `/readyz`, with tracing, request ids, a body limit and a timeout.
+//! subscriptions), `/healthz`, `/readyz`, the embedded web app at every other path, with
+//! compression, tracing, request ids, a body limit and a timeout.
 //! No business logic: credentials become a `Caller`, everything else is the schema's.
 
 use std::time::Duration;
@@ -13,6 +14,7 @@ use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use sea_orm::ConnectionTrait;
+use tower_http::compression::CompressionLayer;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::timeout::TimeoutLayer;
@@ -40,8 +42,10 @@ pub fn router(app: AppState, schema: AppSchema) -> Router {
         .route("/graphql", get(graphql_get).post(graphql_post))
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
+        .fallback(crate::web::serve)
         .with_state(state)
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
+        .layer(CompressionLayer::new())
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
             Duration::from_secs(30),

@@ -13,6 +13,8 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
 
+mod web;
+
 const DEMO_ACCOUNTS: [(&str, &str); 7] = [
     ("admin@handoff.local", "admin: users, roles, workflows"),
     ("alice@handoff.local", "requester (sales; manager carol)"),
@@ -28,8 +30,11 @@ fn main() -> ExitCode {
     let result = match args.first().map(String::as_str) {
         Some("run") => run(&args[1..]),
         Some("test") => test(),
+        Some("build-web") => web::build_web(),
         _ => {
-            eprintln!("usage: cargo xtask run [extra `handoff serve` flags] | cargo xtask test");
+            eprintln!(
+                "usage: cargo xtask run [extra `handoff serve` flags] | cargo xtask test | cargo xtask build-web"
+            );
             return ExitCode::from(2);
         }
     };
@@ -42,15 +47,15 @@ fn main() -> ExitCode {
     }
 }
 
-fn cargo() -> Command {
+pub(crate) fn cargo() -> Command {
     Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
 }
 
-fn step(name: &str) {
+pub(crate) fn step(name: &str) {
     eprintln!("\n==> {name}");
 }
 
-fn status(cmd: &mut Command, what: &str) -> Result<()> {
+pub(crate) fn status(cmd: &mut Command, what: &str) -> Result<()> {
     let s = cmd.status().with_context(|| format!("starting {what}"))?;
     if !s.success() {
         bail!("{what} failed ({s})");
@@ -59,6 +64,7 @@ fn status(cmd: &mut Command, what: &str) -> Result<()> {
 }
 
 fn run(extra: &[String]) -> Result<()> {
+    web::build_web()?;
     step("building handoff");
     status(
         cargo().args(["build", "-p", "handoff-backend", "--bin", "handoff"]),

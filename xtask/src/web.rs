@@ -1,0 +1,146 @@
+//! `cargo xtask build-web`: compile the Leptos app for wasm32 with the size-tuned profile, bind
+//! it with wasm-bindgen (the library, at exactly the version the lockfile gives `wasm-bindgen`,
+//! so the two cannot drift and nothing is downloaded), name every asset by its content hash,
+//! write `dist/index.html`, and report raw and gzip sizes.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use anyhow::{Context, Result};
+use sha2::{Digest, Sha256};
+
+use crate::{cargo, status, step};
+
+pub fn workspace_root() -> PathBuf {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    root.canonicalize().unwrap_or(root)
+}
+
+pub fn target_dir() -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| workspace_root().join("target"))
+}
+
+fn short_hash(bytes: &[u8]) -> String {
+    hex::encode(&Sha256::digest(bytes)[..5])
+}
+
+fn gzip_len(bytes: &[u8]) -> Result<usize> {
+    let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    enc.write_all(bytes)?;
+    Ok(enc.finish()?.len())
+}
+
+fn kib(n: usize) -> String {
+    format!("{:.1} KiB", n as f64 / 1024.0)
+}
+
+pub fn ensure_wasm_target() -> Result<()> {
+    let installed = Command::new("rustup")
+        .args(["target", "list", "--installed"])
+        .output();
+    if !installed
+        .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).contains("wasm32-unknown-unknown"))
+    {
+        status(
+            Command::new("rustup").args(["target", "add", "wasm32-unknown-unknown"]),
+            "rustup target add",
+        )?;
+    }
+    Ok(())
+}
+
+pub fn build_web() -> Result<()> {
+    ensure_wasm_target()?;
+    step("web app: compiling for wasm32 (profile release-wasm)");
+    status(
+        cargo().args([
+            "build",
+            "-p",
+            "handoff-frontend",
+            "--target",
+            "wasm32-unknown-unknown",
+            "--profile",
+            "release-wasm",
+        ]),
+        "wasm32 build of handoff-frontend",
+    )?;
+    let wasm = target_dir().join("wasm32-unknown-unknown/release-wasm/handoff-frontend.wasm");
+    let root = workspace_root();
+    let staging = target_dir().join("web-staging");
+    let _ = std::fs::remove_dir_all(&staging);
+    std::fs::create_dir_all(&staging)?;
+    step("web app: wasm-bindgen");
+    wasm_bindgen_cli_support::Bindgen::new()
+        .input_path(&wasm)
+        .web(true)
+        .map_err(|e| anyhow::anyhow!("{e}"))?
+        .typescript(false)
+        .generate(&staging)
+        .map_err(|e| anyhow::anyhow!("wasm-bindgen: {e}"))?;
+    let js = std::fs::read(staging.join("handoff-frontend.js")).context("reading the bound JS")?;
+    let wasm_bytes = std::fs::read(staging.join("handoff-frontend_bg.wasm"))
+        .context("reading the bound wasm")?;
+    let css = std::fs::read(root.join("frontend/style.css")).unwrap_or_default();
+    let (js_name, wasm_name, css_name) = (
+        format!("handoff-{}.js", short_hash(&js)),
+        format!("handoff-{}.wasm", short_hash(&wasm_bytes)),
+        format!("style-{}.css", short_hash(&css)),
+    );
+    let dist = root.join("dist");
+    let _ = std::fs::remove_dir_all(&dist);
+    std::fs::create_dir_all(&dist)?;
+    std::fs::write(dist.join(&js_name), &js)?;
+    std::fs::write(dist.join(&wasm_name), &wasm_bytes)?;
+    std::fs::write(dist.join(&css_name), &css)?;
+    let index = format!(
+        r#"<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="color-scheme" content="light dark">
+<title>Handoff</title>
+<link rel="stylesheet" href="/{css_name}">
+<link rel="modulepreload" href="/{js_name}">
+<link rel="preload" href="/{wasm_name}" as="fetch" type="application/wasm" crossorigin>
+</head>
+<body>
+<noscript>Handoff needs JavaScript and WebAssembly.</noscript>
+<script type="module">
+import init from "/{js_name}";
+init({{ module_or_path: "/{wasm_name}" }});
+</script>
+</body>
+</html>
+"#
+    );
+    std::fs::write(dist.join("index.html"), &index)?;
+    let total_raw = js.len() + wasm_bytes.len() + css.len() + index.len();
+    let total_gz =
+        gzip_len(&js)? + gzip_len(&wasm_bytes)? + gzip_len(&css)? + gzip_len(index.as_bytes())?;
+    eprintln!("web app written to {}", dist.display());
+    eprintln!(
+        "  {wasm_name:<28} {:>10} raw {:>10} gzip",
+        kib(wasm_bytes.len()),
+        kib(gzip_len(&wasm_bytes)?)
+    );
+    eprintln!(
+        "  {js_name:<28} {:>10} raw {:>10} gzip",
+        kib(js.len()),
+        kib(gzip_len(&js)?)
+    );
+    eprintln!(
+        "  {css_name:<28} {:>10} raw {:>10} gzip",
+        kib(css.len()),
+        kib(gzip_len(&css)?)
+    );
+    eprintln!(
+        "  transferred in all: {} raw, {} gzip",
+        kib(total_raw),
+        kib(total_gz)
+    );
+    Ok(())
+}
