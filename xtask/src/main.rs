@@ -143,6 +143,36 @@ fn drop_stale_test_databases() {
     }
 }
 
+/// Installs Debian's Chromium and its WebDriver when missing (the browser suite needs both).
+fn ensure_chromium() -> Result<()> {
+    let have = |bin: &str| {
+        Command::new("sh")
+            .args(["-c", &format!("command -v {bin}")])
+            .output()
+            .is_ok_and(|o| o.status.success())
+    };
+    if have("chromium") && have("chromedriver") {
+        return Ok(());
+    }
+    step("installing chromium and chromium-driver (apt-get)");
+    let sudo = if Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
+    {
+        ""
+    } else {
+        "sudo "
+    };
+    status(
+        Command::new("sh").args([
+            "-c",
+            &format!("{sudo}apt-get update -qq && DEBIAN_FRONTEND=noninteractive {sudo}apt-get install -y -qq chromium chromium-driver"),
+        ]),
+        "installing chromium",
+    )
+}
+
 /// Totals of `cargo test` summary lines.
 #[derive(Default)]
 struct Totals {
