@@ -70,12 +70,12 @@ fn run(extra: &[String]) -> Result<()> {
         cargo().args(["build", "-p", "handoff-backend", "--bin", "handoff"]),
         "cargo build",
     )?;
-    let bind = std::env::var("HANDOFF_BIND").unwrap_or_else(|_| "127.0.0.1:8080".into());
-    eprintln!("\nHandoff is starting at http://{bind}");
+    let bind = flag_value(extra, "--bind")
+        .or_else(|| std::env::var("HANDOFF_BIND").ok())
+        .unwrap_or_else(|| "127.0.0.1:8080".into());
+    eprintln!("\nHandoff is starting: open http://{bind}");
     eprintln!("  GraphQL API and explorer: http://{bind}/graphql");
-    eprintln!(
-        "  Sign in with the `login` mutation; every demo account's password is `handoff-demo`:"
-    );
+    eprintln!("  Sign in as any demo account; every password is `handoff-demo`:");
     for (email, what) in DEMO_ACCOUNTS {
         eprintln!("    {email:<22} {what}");
     }
@@ -94,6 +94,19 @@ fn run(extra: &[String]) -> Result<()> {
     ]);
     cmd.args(extra);
     status(&mut cmd, "handoff serve")
+}
+
+/// The value of `--name value` or `--name=value` among the extra arguments.
+fn flag_value(args: &[String], name: &str) -> Option<String> {
+    args.iter().enumerate().find_map(|(i, a)| {
+        if a == name {
+            args.get(i + 1).cloned()
+        } else {
+            a.strip_prefix(name)
+                .and_then(|rest| rest.strip_prefix('='))
+                .map(str::to_owned)
+        }
+    })
 }
 
 fn postgres_reachable() -> bool {
@@ -218,17 +231,7 @@ fn cargo_test(args: &[&str], envs: &[(&str, &str)], totals: &mut Totals) -> Resu
 fn test() -> Result<()> {
     let started = Instant::now();
     step("wasm32 target");
-    let installed = Command::new("rustup")
-        .args(["target", "list", "--installed"])
-        .output();
-    if !installed
-        .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).contains("wasm32-unknown-unknown"))
-    {
-        status(
-            Command::new("rustup").args(["target", "add", "wasm32-unknown-unknown"]),
-            "rustup target add",
-        )?;
-    }
+    web::ensure_wasm_target()?;
     step("handoff-shared and handoff-frontend build for wasm32");
     status(
         cargo().args([
@@ -265,19 +268,28 @@ fn test() -> Result<()> {
     }
     eprintln!("ok: none of tokio, sea-orm, sqlx, axum, reqwest, hyper");
 
+    // The binary under test embeds the web app, so it is built first.
+    web::build_web()?;
+    ensure_chromium()?;
+    let shots = web::workspace_root().join("e2e/screenshots");
+    let _ = std::fs::remove_dir_all(&shots);
+
     let mut totals = Totals::default();
-    step("tests on SQLite");
+    step("tests on SQLite, and the browser suite in headless Chromium");
     cargo_test(
         &["--workspace"],
         &[("HANDOFF_TEST_DB", "sqlite")],
         &mut totals,
     )?;
+    eprintln!("browser screenshots: {}", shots.display());
 
     step("tests on PostgreSQL (127.0.0.1:5432)");
     if postgres_reachable() {
         drop_stale_test_databases();
+        // The same invocation as above, so nothing is rebuilt; the browser suite does not touch
+        // PostgreSQL and ran in the SQLite pass.
         cargo_test(
-            &["-p", "handoff-backend", "--test", "api"],
+            &["--workspace", "--", "--skip", "browser::"],
             &[("HANDOFF_TEST_DB", "postgres")],
             &mut totals,
         )?;

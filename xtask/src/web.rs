@@ -81,8 +81,15 @@ pub fn build_web() -> Result<()> {
         .generate(&staging)
         .map_err(|e| anyhow::anyhow!("wasm-bindgen: {e}"))?;
     let js = std::fs::read(staging.join("handoff-frontend.js")).context("reading the bound JS")?;
-    let wasm_bytes = std::fs::read(staging.join("handoff-frontend_bg.wasm"))
+    let bound = std::fs::read(staging.join("handoff-frontend_bg.wasm"))
         .context("reading the bound wasm")?;
+    let wasm_bytes = match optimize_wasm(&bound) {
+        Ok(optimized) => optimized,
+        Err(e) => {
+            eprintln!("warning: wasm-opt skipped ({e:#}); serving the unoptimised module");
+            bound
+        }
+    };
     let css = std::fs::read(root.join("frontend/style.css")).unwrap_or_default();
     let (js_name, wasm_name, css_name) = (
         format!("handoff-{}.js", short_hash(&js)),
@@ -118,6 +125,9 @@ init({{ module_or_path: "/{wasm_name}" }});
 "#
     );
     std::fs::write(dist.join("index.html"), &index)?;
+    if let Err(e) = vendor_explorer(&dist) {
+        eprintln!("warning: the API explorer will load GraphiQL from a CDN ({e:#})");
+    }
     let total_raw = js.len() + wasm_bytes.len() + css.len() + index.len();
     let total_gz =
         gzip_len(&js)? + gzip_len(&wasm_bytes)? + gzip_len(&css)? + gzip_len(index.as_bytes())?;
@@ -143,4 +153,122 @@ init({{ module_or_path: "/{wasm_name}" }});
         kib(total_gz)
     );
     Ok(())
+}
+
+/// The GraphiQL explorer's browser files, from the npm registry (pinned versions), so
+/// `GET /graphql` works without internet access. Without npm the server falls back to the
+/// explorer page that loads the same files from a CDN.
+const EXPLORER_PACKAGES: [(&str, &str, &str); 4] = [
+    (
+        "graphiql@3.8.3",
+        "graphiql-3.8.3.tgz",
+        "package/graphiql.min.js",
+    ),
+    (
+        "graphiql@3.8.3",
+        "graphiql-3.8.3.tgz",
+        "package/graphiql.min.css",
+    ),
+    (
+        "react@18.3.1",
+        "react-18.3.1.tgz",
+        "package/umd/react.production.min.js",
+    ),
+    (
+        "react-dom@18.3.1",
+        "react-dom-18.3.1.tgz",
+        "package/umd/react-dom.production.min.js",
+    ),
+];
+
+pub fn vendor_explorer(dist: &Path) -> Result<()> {
+    step("API explorer: GraphiQL files from npm");
+    let cache = target_dir().join("explorer-npm");
+    std::fs::create_dir_all(&cache)?;
+    let out = dist.join("explorer");
+    std::fs::create_dir_all(&out)?;
+    for (spec, tarball, member) in EXPLORER_PACKAGES {
+        let unpacked = cache.join(tarball.trim_end_matches(".tgz"));
+        if !unpacked.join(member).exists() {
+            if !cache.join(tarball).exists() {
+                status(
+                    Command::new("npm")
+                        .args(["pack", "--silent", spec, "--pack-destination"])
+                        .arg(&cache),
+                    "npm pack",
+                )?;
+            }
+            std::fs::create_dir_all(&unpacked)?;
+            status(
+                Command::new("tar")
+                    .arg("xzf")
+                    .arg(cache.join(tarball))
+                    .arg("-C")
+                    .arg(&unpacked),
+                "unpacking an npm tarball",
+            )?;
+        }
+        let name = Path::new(member).file_name().context("member name")?;
+        std::fs::copy(unpacked.join(member), out.join(name))?;
+    }
+    eprintln!("explorer files in {}", out.display());
+    Ok(())
+}
+
+/// binaryen's `wasm-opt`, from the npm registry (version 132; Debian's older build produces a
+/// module that crashes in the browser). Shrinks the module by about a third; results are cached
+/// by input hash, so only a changed app pays the ~45 s. `HANDOFF_SKIP_WASM_OPT=1` skips it.
+const BINARYEN: &str = "binaryen@132.0.0";
+
+fn optimize_wasm(input: &[u8]) -> Result<Vec<u8>> {
+    if std::env::var_os("HANDOFF_SKIP_WASM_OPT").is_some() {
+        anyhow::bail!("HANDOFF_SKIP_WASM_OPT is set");
+    }
+    let cache = target_dir().join("wasm-opt-cache");
+    std::fs::create_dir_all(&cache)?;
+    let cached = cache.join(format!("{}.wasm", hex::encode(Sha256::digest(input))));
+    if let Ok(bytes) = std::fs::read(&cached) {
+        return Ok(bytes);
+    }
+    let tool_dir = target_dir().join("binaryen");
+    let bin = tool_dir.join("node_modules/binaryen/bin/wasm-opt");
+    if !bin.exists() {
+        step("web app: installing wasm-opt (npm binaryen 132)");
+        std::fs::create_dir_all(&tool_dir)?;
+        status(
+            Command::new("npm")
+                .args([
+                    "install",
+                    "--silent",
+                    "--no-save",
+                    "--no-audit",
+                    "--no-fund",
+                    "--prefix",
+                ])
+                .arg(&tool_dir)
+                .arg(BINARYEN),
+            "npm install binaryen",
+        )?;
+    }
+    step("web app: wasm-opt -Oz");
+    let raw = cache.join("input.wasm");
+    std::fs::write(&raw, input)?;
+    let features = [
+        "--enable-bulk-memory",
+        "--enable-nontrapping-float-to-int",
+        "--enable-sign-ext",
+        "--enable-mutable-globals",
+        "--enable-reference-types",
+        "--enable-multivalue",
+    ];
+    status(
+        Command::new(&bin)
+            .arg("-Oz")
+            .args(features)
+            .arg(&raw)
+            .arg("-o")
+            .arg(&cached),
+        "wasm-opt",
+    )?;
+    Ok(std::fs::read(&cached)?)
 }
