@@ -1,0 +1,109 @@
+//! Turning API values into text for people: times in the browser's locale, enum values as
+//! words, JSON field values as plain text. Everything here returns `String`, which Leptos
+//! renders as text, never as HTML.
+
+use serde::Serialize;
+use serde_json::Value;
+
+/// An RFC 3339 time in the user's locale and time zone; the raw text when it does not parse.
+pub fn time(rfc3339: &str) -> String {
+    let date = js_sys::Date::new(&wasm_bindgen::JsValue::from_str(rfc3339));
+    if date.get_time().is_nan() {
+        return rfc3339.to_owned();
+    }
+    String::from(date.to_locale_string("default", &wasm_bindgen::JsValue::UNDEFINED))
+}
+
+/// How long ago a time was, roughly ("3 h ago"), for lists.
+pub fn ago(rfc3339: &str) -> String {
+    let then = js_sys::Date::parse(rfc3339);
+    if then.is_nan() {
+        return rfc3339.to_owned();
+    }
+    let minutes = ((js_sys::Date::now() - then) / 60_000.0).max(0.0);
+    if minutes < 1.0 {
+        "just now".to_owned()
+    } else if minutes < 60.0 {
+        format!("{} min ago", minutes.floor())
+    } else if minutes < 48.0 * 60.0 {
+        format!("{} h ago", (minutes / 60.0).floor())
+    } else {
+        format!("{} d ago", (minutes / 1440.0).floor())
+    }
+}
+
+/// The wire name of a generated enum value (`HIGH`), whichever operation module it comes
+/// from: each generated module has its own copy of the schema's enums.
+pub fn wire<T: Serialize>(value: &T) -> String {
+    match serde_json::to_value(value) {
+        Ok(Value::String(text)) => text,
+        _ => String::new(),
+    }
+}
+
+/// An enum value as a word: `HIGH` becomes `High`, `WAITING` becomes `Waiting`.
+pub fn word<T: Serialize>(value: &T) -> String {
+    let text = wire(value).to_lowercase().replace('_', " ");
+    let mut chars = text.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => text,
+    }
+}
+
+/// A stored field value as text: lists joined, booleans as yes/no.
+pub fn field_value(value: &Value) -> String {
+    match value {
+        Value::Null => "—".to_owned(),
+        Value::Bool(true) => "Yes".to_owned(),
+        Value::Bool(false) => "No".to_owned(),
+        Value::String(text) => text.clone(),
+        Value::Number(number) => number.to_string(),
+        Value::Array(items) => items.iter().map(field_value).collect::<Vec<_>>().join(", "),
+        Value::Object(_) => value.to_string(),
+    }
+}
+
+/// A short summary of an event's data for the timeline, e.g. the comment or the new status.
+pub fn event_summary(kind: &str, data: &Value) -> String {
+    let text = |key: &str| data.get(key).and_then(Value::as_str).map(str::to_owned);
+    let summary = match kind {
+        "commented" => text("body"),
+        "transitioned" => match (text("from"), text("to")) {
+            (Some(from), Some(to)) => Some(match text("comment") {
+                Some(comment) => format!("{from} → {to}: {comment}"),
+                None => format!("{from} → {to}"),
+            }),
+            _ => None,
+        },
+        "decided" => {
+            let verdict = match data.get("approve").and_then(Value::as_bool) {
+                Some(true) => "approved",
+                Some(false) => "rejected",
+                None => "decided",
+            };
+            Some(match text("comment") {
+                Some(comment) => format!("{verdict}: {comment}"),
+                None => verdict.to_owned(),
+            })
+        }
+        _ => None,
+    };
+    summary.unwrap_or_else(|| match data {
+        Value::Object(map) if map.is_empty() => String::new(),
+        Value::Null => String::new(),
+        other => compact(other),
+    })
+}
+
+/// Event data as `key: value` pairs, for the kinds without a dedicated summary.
+fn compact(data: &Value) -> String {
+    match data {
+        Value::Object(map) => map
+            .iter()
+            .map(|(key, value)| format!("{key}: {}", field_value(value)))
+            .collect::<Vec<_>>()
+            .join("; "),
+        other => field_value(other),
+    }
+}
