@@ -148,7 +148,7 @@ mod browser {
             source.contains("key: purchase-request"),
             "the editor starts from the published source"
         );
-        b.wait("#definition-preview #field-title").await?;
+        b.wait("#definition-preview #preview-field-title").await?;
         let broken = source.replace("to: done, by: team", "to: dnoe, by: team");
         b.paste("textarea#definition-editor", &broken).await?;
         b.wait_text("ul#definition-problems > li", "did you mean \"done\"")
