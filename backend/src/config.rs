@@ -29,6 +29,11 @@ pub struct Config {
     /// Load demo users, teams and the shipped workflow templates (once; skipped when present).
     #[arg(long, env = "HANDOFF_DEMO")]
     pub demo: bool,
+    /// Networks outbound webhooks may reach although they are loopback, private or link-local
+    /// (comma-separated CIDRs, e.g. `127.0.0.1/32` for a receiver on this machine). Empty by
+    /// default: such addresses are refused when an integration is saved and when connecting.
+    #[arg(long, env = "HANDOFF_OUTBOUND_ALLOW", value_delimiter = ',')]
+    pub outbound_allow: Vec<ipnet::IpNet>,
 }
 
 impl std::fmt::Debug for Config {
@@ -43,6 +48,7 @@ impl std::fmt::Debug for Config {
             .field("session_minutes", &self.session_minutes)
             .field("admin_email", &self.admin_email)
             .field("demo", &self.demo)
+            .field("outbound_allow", &self.outbound_allow)
             .finish_non_exhaustive()
     }
 }
@@ -62,7 +68,8 @@ pub fn redact_url(url: &str) -> String {
 }
 
 impl Config {
-    /// Settings for tests: a given database, an ephemeral port, a fixed secret.
+    /// Settings for tests: a given database, an ephemeral port, a fixed secret, and outbound
+    /// webhooks allowed to loopback receivers started by the tests.
     pub fn for_tests(database_url: String) -> Self {
         Self {
             bind: SocketAddr::from(([127, 0, 0, 1], 0)),
@@ -72,6 +79,7 @@ impl Config {
             admin_email: None,
             admin_password: None,
             demo: false,
+            outbound_allow: vec![ipnet::IpNet::from(std::net::IpAddr::from([127, 0, 0, 1]))],
         }
     }
 }

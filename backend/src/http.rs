@@ -20,6 +20,8 @@ use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetReques
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
+pub mod hooks;
+
 use crate::graphql::AppSchema;
 use crate::graphql::guards::Caller;
 use crate::graphql::loaders::Loaders;
@@ -42,6 +44,10 @@ pub fn router(app: AppState, schema: AppSchema) -> Router {
         .route("/graphql", get(graphql_get).post(graphql_post))
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
+        .route(
+            "/hooks/{workflow}/{token}",
+            axum::routing::post(hooks::receive),
+        )
         .fallback(crate::web::serve)
         .with_state(state)
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
@@ -97,13 +103,15 @@ async fn graphql_post(
 async fn graphql_get(State(s): State<HttpState>, req: axum::extract::Request) -> Response {
     let (mut parts, _body) = req.into_parts();
     let Ok(ws) = WebSocketUpgrade::from_request_parts(&mut parts, &()).await else {
-        return Html(
+        // The embedded explorer works offline; the CDN one is the fallback for a binary
+        // built without the web app.
+        let page = crate::web::explorer_page().unwrap_or_else(|| {
             GraphiQLSource::build()
                 .endpoint("/graphql")
                 .subscription_endpoint("/graphql")
-                .finish(),
-        )
-        .into_response();
+                .finish()
+        });
+        return Html(page).into_response();
     };
     let Ok(protocol) = GraphQLProtocol::from_request_parts(&mut parts, &()).await else {
         return (StatusCode::BAD_REQUEST, "unsupported websocket protocol").into_response();

@@ -2,9 +2,11 @@
 //! exactly one of them. Services never build GraphQL types.
 
 pub mod access;
+pub mod actions;
 pub mod approvals;
 pub mod audit;
 pub mod directory;
+pub mod integrations;
 pub mod queries;
 pub mod reports;
 pub mod requests;

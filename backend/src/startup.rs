@@ -1,6 +1,7 @@
 //! Builds the application the same way for `handoff serve` and for the tests: connect and
 //! migrate, make sure built-in roles exist, create the first admin and demo data when asked,
-//! bind the listener (port 0 works), and assemble the schema and router.
+//! bind the listener (port 0 works), and assemble the schema and router. `handoff serve` also
+//! runs the outbox worker (`jobs::outbox`) until shutdown.
 
 use std::net::SocketAddr;
 
@@ -62,7 +63,9 @@ pub async fn build_with_db(config: &Config, db: DatabaseConnection) -> anyhow::R
     );
     jwt.self_test()
         .map_err(|e| anyhow::anyhow!("JWT self-test failed: {e:?}"))?;
-    let state = AppState::new(db, jwt);
+    let mut state = AppState::new(db, jwt);
+    state.outbound = crate::integrations::webhook::Outbound::new(config.outbound_allow.clone())
+        .context("building the outbound HTTP client")?;
     directory::ensure_builtin_roles(&state.db)
         .await
         .map_err(|e| anyhow::anyhow!("creating built-in roles: {e:?}"))?;
@@ -93,11 +96,33 @@ pub async fn build_with_db(config: &Config, db: DatabaseConnection) -> anyhow::R
 }
 
 impl Application {
-    /// Serves until the process receives Ctrl-C or SIGTERM, then finishes in-flight requests.
+    /// Serves, with the outbox worker running beside the API, until the process receives
+    /// Ctrl-C or SIGTERM; then finishes in-flight requests and deliveries.
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
+        let (stop, stopped) = tokio::sync::watch::channel(false);
+        let owner = format!("worker-{}", crate::db::new_id());
+        let worker = tokio::spawn(crate::jobs::outbox::run_worker(
+            self.state.clone(),
+            owner,
+            std::time::Duration::from_secs(1),
+            stopped,
+        ));
+        let stop_on_signal = stop.clone();
         axum::serve(self.listener, self.router)
-            .with_graceful_shutdown(shutdown_signal())
+            .with_graceful_shutdown(async move {
+                shutdown_signal().await;
+                let _ = stop_on_signal.send(true);
+            })
             .await?;
+        let _ = stop.send(true);
+        // A delivery in flight takes at most 15 s; one that is cut off is sent again when its
+        // lease ends (receivers deduplicate by `webhook-id`).
+        if tokio::time::timeout(std::time::Duration::from_secs(20), worker)
+            .await
+            .is_err()
+        {
+            tracing::warn!("the outbox worker did not stop in time");
+        }
         Ok(())
     }
 

@@ -50,6 +50,9 @@ pub struct AppState {
     pub jwt: JwtKeys,
     pub clock: Clock,
     pub changes: broadcast::Sender<RequestChange>,
+    /// The outbound HTTP client of webhooks and the networks it may reach (`startup` sets the
+    /// configured allow-list; the default reaches public addresses only).
+    pub outbound: crate::integrations::webhook::Outbound,
     /// Published versions never change, so a parsed definition can be kept for the process life.
     definitions: Arc<RwLock<HashMap<String, Arc<Definition>>>>,
 }
@@ -68,6 +71,10 @@ impl AppState {
             jwt,
             clock: Clock::default(),
             changes,
+            // Building a client only fails when TLS cannot initialise, which is as fatal here
+            // as in `reqwest::Client::new` (which panics the same way).
+            outbound: crate::integrations::webhook::Outbound::new(Vec::new())
+                .expect("the outbound HTTP client builds"),
             definitions: Arc::default(),
         }
     }

@@ -15,6 +15,39 @@ const NOT_BUILT: &str = "<!doctype html><html lang=\"en\"><meta charset=\"utf-8\
 <p>The API is running at <a href=\"/graphql\">/graphql</a>. This binary was built without the web app: \
 run <code>cargo xtask run</code> (or <code>cargo xtask build-web</code> before building) to include it.</p></body></html>";
 
+/// The GraphiQL explorer from files embedded under `explorer/` (vendored from npm by
+/// `cargo xtask build-web`), so it works without internet access; `None` when they are absent.
+pub fn explorer_page() -> Option<String> {
+    Dist::get("explorer/graphiql.min.js")?;
+    Some(
+        r#"<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Handoff API explorer</title>
+<link rel="stylesheet" href="/explorer/graphiql.min.css">
+<style>body { margin: 0; height: 100vh; } #explorer { height: 100vh; }</style>
+</head>
+<body>
+<div id="explorer">Loading the explorer...</div>
+<script src="/explorer/react.production.min.js"></script>
+<script src="/explorer/react-dom.production.min.js"></script>
+<script src="/explorer/graphiql.min.js"></script>
+<script>
+  // Sign in with the `login` mutation, then put {"Authorization": "Bearer <token>"} in Headers.
+  const fetcher = GraphiQL.createFetcher({ url: "/graphql" });
+  ReactDOM.createRoot(document.getElementById("explorer")).render(
+    React.createElement(GraphiQL, { fetcher, defaultEditorToolsVisibility: true, isHeadersEditorEnabled: true })
+  );
+</script>
+</body>
+</html>
+"#
+        .to_owned(),
+    )
+}
+
 /// Whether a file name carries a content hash (`handoff-1a2b3c4d5e.wasm`), so it never changes.
 fn is_hashed(path: &str) -> bool {
     let stem = path.rsplit('/').next().unwrap_or(path);

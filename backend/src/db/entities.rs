@@ -272,6 +272,117 @@ pub mod outbox {
         pub last_error: Option<String>,
         pub delivered_at: Option<DateTimeUtc>,
         pub created_at: DateTimeUtc,
+        /// While `state` is `sending`: until when the claiming worker owns the row. An expired
+        /// lease makes the row claimable again (the worker died between sending and recording).
+        pub lease_until: Option<DateTimeUtc>,
+        pub lease_owner: Option<String>,
+        /// A problem that did not fail the delivery (a capture that matched nothing).
+        pub warning: Option<String>,
+        /// The HTTP status of the latest attempt.
+        pub response_code: Option<i32>,
+    }
+    entity_boilerplate!();
+}
+
+pub mod integration {
+    use sea_orm::entity::prelude::*;
+    #[derive(Clone, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "integrations")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: String,
+        /// What definitions name (`erp`, `team-chat`).
+        pub key: String,
+        /// `webhook` or `chat`.
+        pub kind: String,
+        pub url: String,
+        /// `whsec_...`; never shown after creation, never logged (`Debug` redacts it).
+        pub secret: Option<String>,
+        /// The secret before the latest rotation, still signing until `previous_secret_expires_at`.
+        pub previous_secret: Option<String>,
+        pub previous_secret_expires_at: Option<DateTimeUtc>,
+        pub enabled: bool,
+        pub disabled_reason: Option<String>,
+        pub created_at: DateTimeUtc,
+        pub updated_at: DateTimeUtc,
+    }
+    impl std::fmt::Debug for Model {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.debug_struct("Integration")
+                .field("key", &self.key)
+                .field("kind", &self.kind)
+                .field("enabled", &self.enabled)
+                .finish_non_exhaustive()
+        }
+    }
+    entity_boilerplate!();
+}
+
+pub mod delivery_attempt {
+    use sea_orm::entity::prelude::*;
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "delivery_attempts")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: String,
+        /// The outbox row.
+        pub delivery_id: String,
+        /// 1 for the first attempt of the delivery, counting across replays.
+        pub attempt: i32,
+        pub at: DateTimeUtc,
+        pub status_code: Option<i32>,
+        pub latency_ms: i64,
+        pub error: Option<String>,
+        /// The start of the answer's body (at most 500 characters).
+        pub response_excerpt: Option<String>,
+    }
+    entity_boilerplate!();
+}
+
+pub mod notification {
+    use sea_orm::entity::prelude::*;
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "notifications")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: String,
+        pub user_id: String,
+        pub request_id: String,
+        /// The audit event that caused it.
+        pub event_id: String,
+        pub message: String,
+        pub created_at: DateTimeUtc,
+        pub read_at: Option<DateTimeUtc>,
+    }
+    entity_boilerplate!();
+}
+
+pub mod inbound_hook {
+    use sea_orm::entity::prelude::*;
+    #[derive(Clone, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "inbound_hooks")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: String,
+        pub workflow_key: String,
+        pub name: String,
+        /// Hex SHA-256 of the URL token; the token itself is never stored.
+        pub token_hash: String,
+        /// `whsec_...` when calls must be signed (kept: verifying needs it).
+        pub secret: Option<String>,
+        /// The `service` user that submits the hook's requests.
+        pub service_user_id: String,
+        pub created_at: DateTimeUtc,
+        pub revoked_at: Option<DateTimeUtc>,
+    }
+    impl std::fmt::Debug for Model {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.debug_struct("InboundHook")
+                .field("id", &self.id)
+                .field("workflow_key", &self.workflow_key)
+                .field("name", &self.name)
+                .finish_non_exhaustive()
+        }
     }
     entity_boilerplate!();
 }

@@ -29,6 +29,8 @@ pub struct Loaders {
     pub user_roles: DataLoader<UserRolesLoader>,
     pub user_teams: DataLoader<UserTeamsLoader>,
     pub team_members: DataLoader<TeamMembersLoader>,
+    /// Deliveries and their attempts (`graphql::integrations`).
+    pub integrations: crate::graphql::integrations::IntegrationLoaders,
 }
 
 impl Loaders {
@@ -44,6 +46,7 @@ impl Loaders {
             user_roles: DataLoader::new(UserRolesLoader(d()), tokio::spawn),
             user_teams: DataLoader::new(UserTeamsLoader(d()), tokio::spawn),
             team_members: DataLoader::new(TeamMembersLoader(d()), tokio::spawn),
+            integrations: crate::graphql::integrations::IntegrationLoaders::new(db),
         }
     }
 }

@@ -137,7 +137,8 @@ fn grants(list: Vec<GrantInputObject>) -> Vec<GrantInput> {
 
 pub struct MutationRoot;
 
-#[Object]
+// Merged into the schema's root (`graphql::Query` / `graphql::Mutation`), which owns the name.
+#[Object(name = "CoreMutation")]
 impl MutationRoot {
     /// Signs in with email and password; answers a short-lived token.
     #[graphql(guard = "Public")]

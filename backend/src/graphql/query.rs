@@ -81,7 +81,8 @@ pub struct AuditFilter {
 
 pub struct QueryRoot;
 
-#[Object]
+// Merged into the schema's root (`graphql::Query` / `graphql::Mutation`), which owns the name.
+#[Object(name = "CoreQuery")]
 impl QueryRoot {
     /// The signed-in user.
     #[graphql(guard = "Authenticated")]

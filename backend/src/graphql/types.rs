@@ -496,6 +496,13 @@ impl Request {
             })
             .collect())
     }
+    /// Webhook and chat deliveries its events caused, oldest first (failures included).
+    async fn deliveries(
+        &self,
+        ctx: &Context<'_>,
+    ) -> Result<Vec<crate::graphql::integrations::Delivery>> {
+        crate::graphql::integrations::deliveries_of(ctx, &self.0.id).await
+    }
     /// The timeline, oldest first.
     async fn events(&self, ctx: &Context<'_>) -> Result<Vec<Event>> {
         Ok(loaders(ctx)?

@@ -18,7 +18,7 @@ use sea_orm::{
 use serde_json::{Map, Value, json};
 
 use crate::auth::Principal;
-use crate::db::entities::{comment, event, request, team, team_member, user, workflow};
+use crate::db::entities::{comment, event, request, user, workflow};
 use crate::db::{new_id, statement};
 use crate::engine::{Relation, transitions_from};
 use crate::error::{AppError, AppResult};
@@ -85,22 +85,12 @@ pub async fn expr_parts(
         .await?
         .map(|u| u.email)
         .unwrap_or_default();
-    let team_ids: Vec<String> = team_member::Entity::find()
-        .filter(team_member::Column::UserId.eq(&req.requester_id))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|m| m.team_id)
-        .collect();
-    let mut keys: Vec<String> = team::Entity::find()
-        .filter(team::Column::Id.is_in(team_ids))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|t| t.key)
-        .collect();
-    keys.sort();
-    Ok((email, keys.into_iter().next()))
+    let ids = std::slice::from_ref(&req.requester_id);
+    let mut teams = crate::services::directory::teams_of_users(db, ids).await?;
+    let first = teams
+        .remove(&req.requester_id)
+        .and_then(|keys| keys.into_iter().next());
+    Ok((email, first))
 }
 
 pub fn expr_context<'a>(
@@ -357,6 +347,15 @@ pub async fn submit(
         )
         .await?;
     let mut req = inserted;
+    // The actions see the `submitted` event as their cause (the latest event is `routed`).
+    let routed = change.events.pop();
+    let happened = [
+        handoff_shared::definition::Event::Submitted,
+        handoff_shared::definition::Event::Enter(first.key.clone()),
+        handoff_shared::definition::Event::Category(first.category),
+    ];
+    crate::services::actions::fire(&txn, &def, &req, &happened, &mut change).await?;
+    change.events.extend(routed);
     if def
         .approvals
         .as_ref()
@@ -413,6 +412,7 @@ async fn move_to(
         AppError::Internal(anyhow::anyhow!("status {to} missing from its definition"))
     })?;
     let from = req.status.clone();
+    let from_category = req.category.clone();
     let approval_status = def.approvals.as_ref().map(|a| a.status.as_str());
     if approval_status == Some(from.as_str()) && to != from {
         approvals::cancel_round(txn, &req, change).await?;
@@ -437,6 +437,8 @@ async fn move_to(
     }
     change.event(txn, "transitioned", data).await?;
     let req = save(txn, req).await?;
+    let happened = crate::services::actions::moved(&from, &from_category, to, target.category);
+    crate::services::actions::fire(txn, def, &req, &happened, change).await?;
     if approval_status == Some(to) {
         return run_approval_start(txn, def, req, change).await;
     }
@@ -472,6 +474,12 @@ async fn finish_round(
     change
         .event(txn, kind, json!({"status": req.status}))
         .await?;
+    let happened = if kind == "rejected" {
+        handoff_shared::definition::Event::Rejected
+    } else {
+        handoff_shared::definition::Event::Approved
+    };
+    crate::services::actions::fire(txn, def, &req, &[happened], change).await?;
     Box::pin(move_to(
         txn,
         def,
@@ -832,6 +840,43 @@ pub async fn update_fields(
     txn.commit().await?;
     announce(state, &req, "fields_updated");
     Ok(req)
+}
+
+/// Writes values an integration answered (an action's `capture`) onto a request, validated
+/// like any field update and audited as `fields_updated` with no actor and the integration's
+/// key. Answers `None` when nothing changed. Runs in its own transaction, after the delivery
+/// that produced the values was recorded.
+pub async fn capture_fields(
+    state: &AppState,
+    request_id: &str,
+    values: Map<String, Value>,
+    integration: &str,
+) -> AppResult<Option<request::Model>> {
+    let txn = state.db.begin().await?;
+    let mut req = lock(&txn, request_id, true).await?;
+    let def = workflow_of(state, &txn, &req).await?;
+    let current: Map<String, Value> = serde_json::from_str(&req.fields)?;
+    let (merged, changes) =
+        merge_fields(state, &req, &def, &current, &Value::Object(values)).await?;
+    if changes.is_empty() {
+        return Ok(None);
+    }
+    let now = state.clock.now();
+    let mut change = Change::new(&req.id, None, now);
+    change
+        .event(
+            &txn,
+            "fields_updated",
+            json!({"changes": changes, "integration": integration}),
+        )
+        .await?;
+    req.title = title_of(&def, &merged, &req.number);
+    req.fields = serde_json::to_string(&merged)?;
+    req.updated_at = now;
+    let req = save(&txn, req).await?;
+    txn.commit().await?;
+    announce(state, &req, "fields_updated");
+    Ok(Some(req))
 }
 
 /// What `decide` takes.

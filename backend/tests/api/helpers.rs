@@ -58,9 +58,16 @@ impl TestApp {
     }
 
     pub async fn spawn_with(demo: bool) -> TestApp {
+        Self::spawn_with_config(demo, |_| {}).await
+    }
+
+    /// Like `spawn_with`, with the configuration adjusted before the app is built (for example
+    /// without the loopback outbound allow-list of `Config::for_tests`).
+    pub async fn spawn_with_config(demo: bool, adjust: impl FnOnce(&mut Config)) -> TestApp {
         let url = fresh_database().await;
         let mut config = Config::for_tests(url.clone());
         config.demo = demo;
+        adjust(&mut config);
         let mut db = handoff_backend::db::connect(&url)
             .await
             .expect("connect and migrate");
@@ -136,6 +143,13 @@ impl TestApp {
         let body = self.gql(None, query, variables).await;
         assert!(body.get("errors").is_none(), "unexpected errors: {body:#}");
         body["data"].clone()
+    }
+
+    /// Runs the outbox worker once (everything due now), as `handoff serve` does every second.
+    pub async fn run_pending_jobs(&self) -> usize {
+        handoff_backend::jobs::outbox::run_pending(&self.state, "test-worker")
+            .await
+            .expect("outbox worker round")
     }
 
     pub fn statement_count(&self) -> usize {

@@ -7,6 +7,7 @@ mod audit;
 mod auth;
 mod concurrency;
 mod helpers;
+mod integrations;
 mod reads;
 mod requests;
 mod schema;

@@ -413,8 +413,8 @@ async fn oversized_bodies_and_deep_queries_are_refused() {
     assert_eq!(resp.status(), 413);
     let deep = format!(
         "{{ me {{ {} email {} }} }}",
-        "manager { ".repeat(14),
-        "} ".repeat(14)
+        "manager { ".repeat(20),
+        "} ".repeat(20)
     );
     let body = app.gql(Some(&alice), &deep, json!({})).await;
     assert!(

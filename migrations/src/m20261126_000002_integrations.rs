@@ -1,0 +1,215 @@
+//! Integrations: configured endpoints (webhook and chat), the outbox's delivery bookkeeping
+//! (leases, warnings, the log of every attempt), in-app notifications and inbound hook tokens.
+//!
+//! The outbox table exists since the first migration; its new columns are added one `ALTER
+//! TABLE` at a time because SQLite accepts a single change per statement.
+
+use sea_orm_migration::prelude::*;
+
+#[derive(DeriveMigrationName)]
+pub struct Migration;
+
+fn id(name: &'static str) -> ColumnDef {
+    ColumnDef::new(name)
+        .string_len(36)
+        .not_null()
+        .primary_key()
+        .take()
+}
+fn string(name: &'static str) -> ColumnDef {
+    ColumnDef::new(name).string().not_null().take()
+}
+fn string_null(name: &'static str) -> ColumnDef {
+    ColumnDef::new(name).string().null().take()
+}
+fn text(name: &'static str) -> ColumnDef {
+    ColumnDef::new(name).text().not_null().take()
+}
+fn text_null(name: &'static str) -> ColumnDef {
+    ColumnDef::new(name).text().null().take()
+}
+fn int(name: &'static str) -> ColumnDef {
+    ColumnDef::new(name).integer().not_null().take()
+}
+fn int_null(name: &'static str) -> ColumnDef {
+    ColumnDef::new(name).integer().null().take()
+}
+fn bigint(name: &'static str) -> ColumnDef {
+    ColumnDef::new(name).big_integer().not_null().take()
+}
+fn boolean(name: &'static str) -> ColumnDef {
+    ColumnDef::new(name).boolean().not_null().take()
+}
+fn time(name: &'static str) -> ColumnDef {
+    ColumnDef::new(name)
+        .timestamp_with_time_zone()
+        .not_null()
+        .take()
+}
+fn time_null(name: &'static str) -> ColumnDef {
+    ColumnDef::new(name)
+        .timestamp_with_time_zone()
+        .null()
+        .take()
+}
+
+fn table(name: &'static str, columns: Vec<ColumnDef>) -> TableCreateStatement {
+    let mut t = Table::create();
+    t.table(name);
+    for mut c in columns {
+        t.col(&mut c);
+    }
+    t.take()
+}
+
+fn index(
+    table: &'static str,
+    name: &'static str,
+    columns: &[&'static str],
+    unique: bool,
+) -> IndexCreateStatement {
+    let mut i = Index::create();
+    i.name(name).table(table);
+    for c in columns {
+        i.col(*c);
+    }
+    if unique {
+        i.unique();
+    }
+    i.take()
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for Migration {
+    async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        let tables = vec![
+            table(
+                "integrations",
+                vec![
+                    id("id"),
+                    string("key"),
+                    string("kind"),
+                    text("url"),
+                    // Kept as given: signing needs the secret itself (unlike tokens, which are
+                    // only compared and so are stored hashed).
+                    text_null("secret"),
+                    text_null("previous_secret"),
+                    time_null("previous_secret_expires_at"),
+                    boolean("enabled"),
+                    text_null("disabled_reason"),
+                    time("created_at"),
+                    time("updated_at"),
+                ],
+            ),
+            table(
+                "delivery_attempts",
+                vec![
+                    id("id"),
+                    string("delivery_id"),
+                    int("attempt"),
+                    time("at"),
+                    int_null("status_code"),
+                    bigint("latency_ms"),
+                    text_null("error"),
+                    text_null("response_excerpt"),
+                ],
+            ),
+            table(
+                "notifications",
+                vec![
+                    id("id"),
+                    string("user_id"),
+                    string("request_id"),
+                    string("event_id"),
+                    text("message"),
+                    time("created_at"),
+                    time_null("read_at"),
+                ],
+            ),
+            table(
+                "inbound_hooks",
+                vec![
+                    id("id"),
+                    string("workflow_key"),
+                    string("name"),
+                    string("token_hash"),
+                    text_null("secret"),
+                    string("service_user_id"),
+                    time("created_at"),
+                    time_null("revoked_at"),
+                ],
+            ),
+        ];
+        for t in tables {
+            m.create_table(t).await?;
+        }
+        for column in [
+            time_null("lease_until"),
+            string_null("lease_owner"),
+            text_null("warning"),
+            int_null("response_code"),
+        ] {
+            let mut column = column;
+            m.alter_table(
+                Table::alter()
+                    .table("outbox")
+                    .add_column(&mut column)
+                    .take(),
+            )
+            .await?;
+        }
+        let indexes = [
+            index("integrations", "ux_integrations_key", &["key"], true),
+            index(
+                "delivery_attempts",
+                "ix_delivery_attempts_delivery",
+                &["delivery_id", "attempt"],
+                false,
+            ),
+            index(
+                "notifications",
+                "ix_notifications_user",
+                &["user_id", "created_at"],
+                false,
+            ),
+            index(
+                "inbound_hooks",
+                "ux_inbound_hooks_token",
+                &["token_hash"],
+                true,
+            ),
+            index("outbox", "ix_outbox_request", &["request_id"], false),
+            // One row per (event, action): an action cannot be queued twice for one event.
+            index(
+                "outbox",
+                "ux_outbox_event_action",
+                &["event_id", "action"],
+                true,
+            ),
+        ];
+        for i in indexes {
+            m.create_index(i).await?;
+        }
+        Ok(())
+    }
+
+    async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        for i in ["ix_outbox_request", "ux_outbox_event_action"] {
+            m.drop_index(Index::drop().name(i).table("outbox").to_owned())
+                .await?;
+        }
+        for c in ["lease_until", "lease_owner", "warning", "response_code"] {
+            m.alter_table(Table::alter().table("outbox").drop_column(c).to_owned())
+                .await?;
+        }
+        for t in [
+            "inbound_hooks",
+            "notifications",
+            "delivery_attempts",
+            "integrations",
+        ] {
+            m.drop_table(Table::drop().table(t).to_owned()).await?;
+        }
+        Ok(())
+    }
+}
