@@ -112,11 +112,11 @@ impl Drop for Server {
 }
 
 /// Browser tests run one at a time: a Chromium each on two cores would make every wait slow.
-static ONE_BROWSER: std::sync::Mutex<()> = std::sync::Mutex::new(());
+static ONE_BROWSER: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 /// A headless Chromium session.
 pub struct Browser {
-    _slot: std::sync::MutexGuard<'static, ()>,
+    _slot: tokio::sync::MutexGuard<'static, ()>,
     driver: Child,
     pub client: Client,
     base: String,
@@ -137,10 +137,9 @@ pub fn screenshot_dir() -> PathBuf {
 
 impl Browser {
     pub async fn start(server: &Server, test: &str) -> Result<Browser> {
-        // A test that failed while holding the slot poisons it; the slot itself is still good.
-        let slot = ONE_BROWSER
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        // An async mutex: each test has its own runtime, and a failed test releases the slot
+        // when its Browser drops.
+        let slot = ONE_BROWSER.lock().await;
         let port = free_port();
         let mut cmd = Command::new("chromedriver");
         cmd.arg(format!("--port={port}"))

@@ -111,6 +111,15 @@ mod browser {
         b.fill("#transition-field-po_number", "PO-2026-001").await?;
         b.click("button#confirm-transition").await?;
         b.wait("#request-status[data-status=\"done\"]").await?;
+        let status = b.wait_text("#request-status", "Done").await?;
+        assert!(
+            !status.contains("(Done)"),
+            "the category is shown only when it differs from the label: {status:?}"
+        );
+        assert!(
+            !b.exists("button#claim").await?,
+            "no claim button on a closed request"
+        );
         for kind in [
             "submitted",
             "routed",
@@ -130,6 +139,9 @@ mod browser {
         b.wait("svg#chart-volume").await?;
         b.wait("svg#chart-backlog").await?;
         b.wait("svg#chart-cycle-time").await?;
+        b.wait_text("svg#chart-backlog", "No open requests").await?;
+        // Closed within the test's few seconds: shown in minutes, not as "0.0 h".
+        b.wait_text("svg#chart-cycle-time", "min").await?;
         b.shot("dashboard").await?;
         b.close().await
     }

@@ -30,6 +30,17 @@ impl Auth {
         })
     }
 
+    /// Whether the user holds `permission` for `workflow` (granted for every workflow, or
+    /// scoped to this one). The server's own row-level rule for `request.work` is exactly this.
+    pub fn can_for(&self, permission: &str, workflow: &str) -> bool {
+        let scoped = format!("{permission}@{workflow}");
+        self.me.get().and_then(Result::ok).is_some_and(|data| {
+            data.my_permissions
+                .iter()
+                .any(|p| p == permission || *p == scoped)
+        })
+    }
+
     /// The signed-in user's id, once `me` has loaded.
     pub fn user_id(&self) -> Option<String> {
         self.me

@@ -51,6 +51,38 @@ pub fn word<T: Serialize>(value: &T) -> String {
     }
 }
 
+/// A count with its noun: "1 request", "3 requests", "0 requests".
+pub fn plural(count: impl Into<i64>, one: &str, many: &str) -> String {
+    let count = count.into();
+    format!("{count} {}", if count == 1 { one } else { many })
+}
+
+/// A status as shown in lists: its label, followed by its category only when that adds
+/// something ("Needs info (Waiting)", but "Done" rather than "Done (Done)").
+pub fn status<T: Serialize>(label: &str, category: &T) -> String {
+    let category = word(category);
+    if label.trim().eq_ignore_ascii_case(&category) {
+        label.to_owned()
+    } else {
+        format!("{label} ({category})")
+    }
+}
+
+/// A duration given in hours, in the unit that reads best: minutes under an hour, hours under
+/// two days, days beyond.
+pub fn duration(hours: f64) -> String {
+    let minutes = hours * 60.0;
+    if !minutes.is_finite() || minutes < 1.0 {
+        "< 1 min".to_owned()
+    } else if hours < 1.0 {
+        format!("{} min", minutes.round())
+    } else if hours < 48.0 {
+        format!("{hours:.1} h")
+    } else {
+        format!("{:.1} d", hours / 24.0)
+    }
+}
+
 /// A stored field value as text: lists joined, booleans as yes/no.
 pub fn field_value(value: &Value) -> String {
     match value {

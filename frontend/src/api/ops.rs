@@ -49,6 +49,7 @@ operation!(Dashboard, "src/graphql/dashboard.graphql");
 operation!(Directory, "src/graphql/directory.graphql");
 operation!(CreateUser, "src/graphql/create_user.graphql");
 operation!(UpdateUser, "src/graphql/update_user.graphql");
+operation!(ClearManager, "src/graphql/clear_manager.graphql");
 operation!(CreateTeam, "src/graphql/create_team.graphql");
 operation!(UpdateTeam, "src/graphql/update_team.graphql");
 operation!(CreateRole, "src/graphql/create_role.graphql");

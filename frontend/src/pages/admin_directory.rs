@@ -10,6 +10,7 @@ use crate::api::ops::directory::{
 };
 use crate::api::{self, ApiError, ops};
 use crate::components::feedback::{MaybeError, load};
+use crate::format;
 
 fn directory() -> LocalResource<Result<Dir, ApiError>> {
     LocalResource::new(|| api::run::<ops::Directory>(ops::directory::Variables))
@@ -165,6 +166,7 @@ fn UserForm(
     let saved = RwSignal::new(None::<String>);
     let id = existing.as_ref().map(|u| u.id.clone());
     let is_new = id.is_none();
+    let had_manager = existing.as_ref().is_some_and(|u| u.manager.is_some());
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         error.set(None);
@@ -184,19 +186,36 @@ fn UserForm(
                 })
                 .await
                 .map(|data| data.create_user.email),
-                Some(id) => api::run::<ops::UpdateUser>(ops::update_user::Variables {
-                    input: ops::update_user::UpdateUserInput {
-                        id,
-                        name: Some(name.get_untracked().trim().to_owned()),
-                        password: blank_none(password.get_untracked()),
-                        roles: Some(chosen_roles.get_untracked()),
-                        teams: Some(chosen_teams.get_untracked()),
-                        manager: blank_none(manager.get_untracked()),
-                        active: Some(active.get_untracked()),
-                    },
-                })
-                .await
-                .map(|data| data.update_user.email),
+                Some(id) => {
+                    let manager = blank_none(manager.get_untracked());
+                    // An emptied manager field means "no manager", which needs an explicit
+                    // `null` (see `clear_manager.graphql`).
+                    let cleared = if had_manager && manager.is_none() {
+                        api::run::<ops::ClearManager>(ops::clear_manager::Variables {
+                            id: id.clone(),
+                        })
+                        .await
+                        .map(|_| ())
+                    } else {
+                        Ok(())
+                    };
+                    match cleared {
+                        Err(e) => Err(e),
+                        Ok(()) => api::run::<ops::UpdateUser>(ops::update_user::Variables {
+                            input: ops::update_user::UpdateUserInput {
+                                id,
+                                name: Some(name.get_untracked().trim().to_owned()),
+                                password: blank_none(password.get_untracked()),
+                                roles: Some(chosen_roles.get_untracked()),
+                                teams: Some(chosen_teams.get_untracked()),
+                                manager,
+                                active: Some(active.get_untracked()),
+                            },
+                        })
+                        .await
+                        .map(|data| data.update_user.email),
+                    }
+                }
             };
             match result {
                 Ok(email) => {
@@ -280,7 +299,7 @@ pub fn TeamsPage() -> impl IntoView {
                             <form class="inline" on:submit=rename>
                                 <label for=input_id.clone()><code>{team.key.clone()}</code>" name"</label>
                                 <input id=input_id type="text" bind:value=new_name/>
-                                <span class="muted">{format!("{} members", team.members.len())}</span>
+                                <span class="muted">{format::plural(team.members.len() as i64, "member", "members")}</span>
                                 <button type="submit" class="small">"Rename"</button>
                             </form>
                             <MaybeError error=row_error/>

@@ -299,7 +299,6 @@ pub fn QueuePage() -> impl IntoView {
 
     let table_rows = move || {
         let me = auth.user_id();
-        let can_work = auth.can("request.work");
         rows.get()
             .into_iter()
             .enumerate()
@@ -319,7 +318,12 @@ pub fn QueuePage() -> impl IntoView {
                     .as_ref()
                     .map(|a| a.name.clone())
                     .unwrap_or_else(|| "Unassigned".into());
-                let claim_button = (can_work && !assigned_to_me).then(|| {
+                // Claim only what the user may work and what is still open: the server would
+                // refuse the first, and claiming a closed request means nothing.
+                let claimable = !assigned_to_me
+                    && format::wire(&row.status.category) != "DONE"
+                    && auth.can_for("request.work", &row.workflow.key);
+                let claim_button = claimable.then(|| {
                     view! {
                         <button type="button" class="small claim"
                             on:click=move |ev| { ev.stop_propagation(); claim(request_id.clone(), version); }>
@@ -335,7 +339,7 @@ pub fn QueuePage() -> impl IntoView {
                         <td>{row.title.clone()}</td>
                         <td>
                             <span class="status" data-category=format::wire(&row.status.category)>
-                                {row.status.label.clone()}" ("{format::word(&row.status.category)}")"
+                                {format::status(&row.status.label, &row.status.category)}
                             </span>
                         </td>
                         <td data-priority=format::wire(&row.priority)>{format::word(&row.priority)}</td>
@@ -362,7 +366,7 @@ pub fn QueuePage() -> impl IntoView {
             {filter_bar}
         </form>
         <p class="muted" aria-live="polite">
-            {move || total.get().map(|n| format!("{n} requests match")).unwrap_or_default()}
+            {move || total.get().map(|n| format!("{} {}", format::plural(n, "request", "requests"), if n == 1 { "matches" } else { "match" })).unwrap_or_default()}
             {move || loading.get().then_some(", loading")}
         </p>
         <MaybeError error/>

@@ -25,6 +25,41 @@ struct Actions {
     busy: RwSignal<bool>,
     error: RwSignal<Option<ApiError>>,
     reload: Callback<()>,
+    /// What the user has open or typed: a live change must not re-render it away.
+    holds: Holds,
+    /// Set when someone else changed the request while the user held unsaved work.
+    stale: RwSignal<bool>,
+}
+
+/// Unsaved work on the page. While any is set, a live change only shows a notice (with a
+/// reload button) instead of refetching, which would rebuild the page and lose the input.
+#[derive(Clone, Copy)]
+struct Holds {
+    editing_fields: RwSignal<bool>,
+    transition_form: RwSignal<bool>,
+    comment: RwSignal<bool>,
+}
+
+impl Holds {
+    fn new() -> Self {
+        Self {
+            editing_fields: RwSignal::new(false),
+            transition_form: RwSignal::new(false),
+            comment: RwSignal::new(false),
+        }
+    }
+
+    fn any(&self) -> bool {
+        self.editing_fields.get_untracked()
+            || self.transition_form.get_untracked()
+            || self.comment.get_untracked()
+    }
+
+    fn clear(&self) {
+        self.editing_fields.set(false);
+        self.transition_form.set(false);
+        self.comment.set(false);
+    }
 }
 
 impl Actions {
@@ -56,7 +91,7 @@ fn explain(error: ApiError) -> ApiError {
     if error.is(ErrorCode::Conflict) {
         ApiError {
             message: format!(
-                "{} This request changed since you opened it: reload the page to see the latest version.",
+                "{} This request changed since you opened it: reload it to see the latest version, then make your change again.",
                 error.message
             ),
             ..error
@@ -74,15 +109,33 @@ pub fn RequestPage() -> impl IntoView {
         let number = number();
         api::run::<ops::RequestDetail>(ops::request_detail::Variables { number })
     });
-    // Someone else's change shows up without a reload.
-    let live = api::live::request_changes(move || detail.refetch());
-    StoredValue::new_local(live);
-
+    let holds = Holds::new();
+    let stale = RwSignal::new(false);
+    let error = RwSignal::new(None::<ApiError>);
     let actions = Actions {
         busy: RwSignal::new(false),
-        error: RwSignal::new(None),
-        reload: Callback::new(move |()| detail.refetch()),
+        error,
+        // The page is rebuilt from the new data: every form closes, and an error about the
+        // old version (a conflict) no longer applies.
+        reload: Callback::new(move |()| {
+            holds.clear();
+            stale.set(false);
+            error.set(None);
+            detail.refetch();
+        }),
+        holds,
+        stale,
     };
+    // Someone else's change shows up without a reload, unless the user is in the middle of
+    // something: then they are told, and reload when they choose.
+    let live = api::live::request_changes(move || {
+        if holds.any() {
+            stale.set(true);
+        } else {
+            detail.refetch();
+        }
+    });
+    StoredValue::new_local(live);
     move || match detail.get() {
         None => view! { <Loading/> }.into_any(),
         Some(Err(error)) => view! { <ErrorView error/> }.into_any(),
@@ -106,7 +159,8 @@ fn RequestView(request: Detail, me_id: String, actions: Actions) -> impl IntoVie
     let assigned_to_me = request.assignee.as_ref().is_some_and(|a| a.id == me_id);
     let request_id = request.id.clone();
     let version = request.version;
-    let can_work = auth.can("request.work");
+    let can_work = auth.can_for("request.work", &request.workflow.key);
+    let closed_now = format::wire(&request.status.category) == "DONE";
 
     let claim = {
         let request_id = request_id.clone();
@@ -179,10 +233,21 @@ fn RequestView(request: Detail, me_id: String, actions: Actions) -> impl IntoVie
                 "Status: "
                 <span id="request-status" class="status" data-status=request.status.key.clone()
                     data-category=format::wire(&request.status.category)>
-                    {request.status.label.clone()}" ("{format::word(&request.status.category)}")"
+                    {format::status(&request.status.label, &request.status.category)}
                 </span>
             </p>
             <MaybeError error=actions.error/>
+            {move || {
+                let conflict = actions.error.with(|e| e.as_ref().is_some_and(|e| e.is(ErrorCode::Conflict)));
+                (actions.stale.get() || conflict).then(|| view! {
+                    <p id="request-stale" class="notice" role="status">
+                        {if conflict { "" } else { "Someone else changed this request since you opened it. " }}
+                        <button id="reload-request" type="button" class="small secondary"
+                            on:click=move |_| actions.reload.run(())>"Reload the latest version"</button>
+                        {if conflict { "" } else { " (what you typed here will be lost)" }}
+                    </p>
+                })
+            }}
             <dl class="meta">
                 <dt>"Workflow"</dt><dd>{request.workflow.name.clone()}" (version "{request.workflow.version}")"</dd>
                 <dt>"Priority"</dt><dd data-priority=format::wire(&request.priority)>{format::word(&request.priority)}</dd>
@@ -190,7 +255,7 @@ fn RequestView(request: Detail, me_id: String, actions: Actions) -> impl IntoVie
                 <dt>"Assignee"</dt>
                 <dd>
                     {assignee}
-                    {(can_work && !assigned_to_me).then(|| view! {
+                    {(can_work && !assigned_to_me && !closed_now).then(|| view! {
                         " " <button id="claim" type="button" class="small" on:click=claim.clone()
                             disabled=move || actions.busy.get()>"Claim"</button>
                     })}
@@ -199,7 +264,7 @@ fn RequestView(request: Detail, me_id: String, actions: Actions) -> impl IntoVie
                 <dt>"Created"</dt><dd>{format::time(&request.created_at)}</dd>
                 <dt>"Updated"</dt><dd>{format::time(&request.updated_at)}</dd>
                 {closed}
-                <dt>"Sent back"</dt><dd>{request.rework_count}" times"</dd>
+                <dt>"Sent back"</dt><dd>{format::plural(request.rework_count, "time", "times")}</dd>
             </dl>
 
             <Transitions request=request.clone() definition=definition.clone().ok() actions/>
@@ -254,6 +319,12 @@ fn Transitions(request: Detail, definition: Option<Definition>, actions: Actions
         return ().into_any();
     }
     let pending = RwSignal::new(None::<Move>);
+    Effect::new(move |_| {
+        actions
+            .holds
+            .transition_form
+            .set(pending.with(Option::is_some))
+    });
     let comment = RwSignal::new(String::new());
     let local_error = RwSignal::new(None::<String>);
     let request_id = request.id.clone();
@@ -522,6 +593,7 @@ fn Approvals(request: Detail, me_id: String, actions: Actions) -> impl IntoView 
 #[component]
 fn EditFields(request: Detail, definition: Definition, actions: Actions) -> impl IntoView {
     let editing = RwSignal::new(false);
+    Effect::new(move |_| actions.holds.editing_fields.set(editing.get()));
     let current = request.fields.as_object().cloned().unwrap_or_default();
     // `requester.*` conditions are about the request's requester, not the person editing.
     let requester = Requester {
@@ -607,6 +679,12 @@ fn EditFields(request: Detail, definition: Definition, actions: Actions) -> impl
 #[component]
 fn CommentBox(request_id: String, actions: Actions) -> impl IntoView {
     let body = RwSignal::new(String::new());
+    Effect::new(move |_| {
+        actions
+            .holds
+            .comment
+            .set(body.with(|b| !b.trim().is_empty()))
+    });
     let add = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         let text = body.get_untracked().trim().to_owned();
