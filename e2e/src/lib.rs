@@ -140,6 +140,9 @@ impl Browser {
         // An async mutex: each test has its own runtime, and a failed test releases the slot
         // when its Browser drops.
         let slot = ONE_BROWSER.lock().await;
+        // The workspace enables two rustls crypto backends (ring and aws-lc), so rustls cannot
+        // pick one by itself; the WebDriver client only talks plain HTTP on loopback anyway.
+        let _ = rustls::crypto::ring::default_provider().install_default();
         let port = free_port();
         let mut cmd = Command::new("chromedriver");
         cmd.arg(format!("--port={port}"))
