@@ -8,6 +8,7 @@
 
 pub use sea_orm_migration::prelude::*;
 
+mod columns;
 mod m20261126_000001_initial;
 mod m20261126_000002_integrations;
 

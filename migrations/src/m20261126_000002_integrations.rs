@@ -6,78 +6,10 @@
 
 use sea_orm_migration::prelude::*;
 
+use crate::columns::*;
+
 #[derive(DeriveMigrationName)]
 pub struct Migration;
-
-fn id(name: &'static str) -> ColumnDef {
-    ColumnDef::new(name)
-        .string_len(36)
-        .not_null()
-        .primary_key()
-        .take()
-}
-fn string(name: &'static str) -> ColumnDef {
-    ColumnDef::new(name).string().not_null().take()
-}
-fn string_null(name: &'static str) -> ColumnDef {
-    ColumnDef::new(name).string().null().take()
-}
-fn text(name: &'static str) -> ColumnDef {
-    ColumnDef::new(name).text().not_null().take()
-}
-fn text_null(name: &'static str) -> ColumnDef {
-    ColumnDef::new(name).text().null().take()
-}
-fn int(name: &'static str) -> ColumnDef {
-    ColumnDef::new(name).integer().not_null().take()
-}
-fn int_null(name: &'static str) -> ColumnDef {
-    ColumnDef::new(name).integer().null().take()
-}
-fn bigint(name: &'static str) -> ColumnDef {
-    ColumnDef::new(name).big_integer().not_null().take()
-}
-fn boolean(name: &'static str) -> ColumnDef {
-    ColumnDef::new(name).boolean().not_null().take()
-}
-fn time(name: &'static str) -> ColumnDef {
-    ColumnDef::new(name)
-        .timestamp_with_time_zone()
-        .not_null()
-        .take()
-}
-fn time_null(name: &'static str) -> ColumnDef {
-    ColumnDef::new(name)
-        .timestamp_with_time_zone()
-        .null()
-        .take()
-}
-
-fn table(name: &'static str, columns: Vec<ColumnDef>) -> TableCreateStatement {
-    let mut t = Table::create();
-    t.table(name);
-    for mut c in columns {
-        t.col(&mut c);
-    }
-    t.take()
-}
-
-fn index(
-    table: &'static str,
-    name: &'static str,
-    columns: &[&'static str],
-    unique: bool,
-) -> IndexCreateStatement {
-    let mut i = Index::create();
-    i.name(name).table(table);
-    for c in columns {
-        i.col(*c);
-    }
-    if unique {
-        i.unique();
-    }
-    i.take()
-}
 
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {

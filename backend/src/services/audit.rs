@@ -78,6 +78,29 @@ pub async fn append(db: &impl ConnectionTrait, new: NewEvent<'_>) -> AppResult<e
     })
 }
 
+/// Appends an administrative event (users, teams, roles, workflows, integrations) to the
+/// system stream.
+pub async fn system_event(
+    db: &impl ConnectionTrait,
+    actor_id: Option<&str>,
+    kind: &str,
+    at: DateTime<Utc>,
+    data: serde_json::Value,
+) -> AppResult<event::Model> {
+    append(
+        db,
+        NewEvent {
+            stream: SYSTEM_STREAM,
+            request_id: None,
+            kind,
+            actor_id,
+            at,
+            data,
+        },
+    )
+    .await
+}
+
 /// One break in a chain.
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct ChainBreak {

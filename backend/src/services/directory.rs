@@ -18,7 +18,7 @@ use crate::auth::{Claims, Principal, password};
 use crate::db::entities::{api_token, role, role_permission, team, team_member, user, user_role};
 use crate::db::{is_unique_violation, new_id};
 use crate::error::{AppError, AppResult};
-use crate::services::audit::{self, NewEvent, SYSTEM_STREAM};
+use crate::services::audit;
 use crate::state::AppState;
 
 /// Prefix of API token secrets, so a leaked one is recognisable in logs and scanners.
@@ -443,16 +443,12 @@ pub async fn create_user(
     .await
     .map_err(|e| duplicate_or(e, "input.email", "a user with this email exists"))?;
     set_memberships(&txn, &model.id, Some(roles), Some(teams)).await?;
-    audit::append(
+    audit::system_event(
         &txn,
-        NewEvent {
-            stream: SYSTEM_STREAM,
-            request_id: None,
-            kind: "user_created",
-            actor_id: actor,
-            at: now,
-            data: json!({"user": model.id, "email": email, "roles": input.roles, "teams": input.teams}),
-        },
+        actor,
+        "user_created",
+        now,
+        json!({"user": model.id, "email": email, "roles": input.roles, "teams": input.teams}),
     )
     .await?;
     txn.commit().await?;
@@ -562,20 +558,10 @@ pub async fn update_user(
     }
     let model = active.update(&txn).await?;
     set_memberships(&txn, &model.id, roles, teams).await?;
-    audit::append(
-        &txn,
-        NewEvent {
-            stream: SYSTEM_STREAM,
-            request_id: None,
-            kind: "user_updated",
-            actor_id: Some(actor),
-            at: state.clock.now(),
-            data: json!({
+    audit::system_event(&txn, Some(actor), "user_updated", state.clock.now(), json!({
                 "user": model.id, "name": input.name, "roles": input.roles, "teams": input.teams,
                 "manager": input.manager, "active": input.active, "password_changed": input.password.is_some(),
-            }),
-        },
-    )
+            }))
     .await?;
     txn.commit().await?;
     Ok(model)
@@ -602,16 +588,12 @@ pub async fn create_team(
     .insert(&txn)
     .await
     .map_err(|e| duplicate_or(e, "input.key", "a team with this key exists"))?;
-    audit::append(
+    audit::system_event(
         &txn,
-        NewEvent {
-            stream: SYSTEM_STREAM,
-            request_id: None,
-            kind: "team_created",
-            actor_id: actor,
-            at: now,
-            data: json!({"team": key, "name": name}),
-        },
+        actor,
+        "team_created",
+        now,
+        json!({"team": key, "name": name}),
     )
     .await?;
     txn.commit().await?;
@@ -636,16 +618,12 @@ pub async fn update_team(
     let mut active: team::ActiveModel = existing.into();
     active.name = Set(name.trim().to_owned());
     let model = active.update(&txn).await?;
-    audit::append(
+    audit::system_event(
         &txn,
-        NewEvent {
-            stream: SYSTEM_STREAM,
-            request_id: None,
-            kind: "team_updated",
-            actor_id: Some(actor),
-            at: state.clock.now(),
-            data: json!({"team": key, "name": name}),
-        },
+        Some(actor),
+        "team_updated",
+        state.clock.now(),
+        json!({"team": key, "name": name}),
     )
     .await?;
     txn.commit().await?;
@@ -664,16 +642,12 @@ pub async fn create_role(
     let txn = state.db.begin().await?;
     let summary: Vec<String> = grants.iter().map(|g| g.permission.clone()).collect();
     let model = insert_role(&txn, key, name, false, grants).await?;
-    audit::append(
+    audit::system_event(
         &txn,
-        NewEvent {
-            stream: SYSTEM_STREAM,
-            request_id: None,
-            kind: "role_created",
-            actor_id: actor,
-            at: now,
-            data: json!({"role": key, "permissions": summary}),
-        },
+        actor,
+        "role_created",
+        now,
+        json!({"role": key, "permissions": summary}),
     )
     .await?;
     txn.commit().await?;
@@ -704,16 +678,12 @@ pub async fn update_role(
     if let Some(g) = grants {
         write_grants(&txn, &model.id, g).await?;
     }
-    audit::append(
+    audit::system_event(
         &txn,
-        NewEvent {
-            stream: SYSTEM_STREAM,
-            request_id: None,
-            kind: "role_updated",
-            actor_id: Some(actor),
-            at: state.clock.now(),
-            data: json!({"role": key, "name": name, "permissions": summary}),
-        },
+        Some(actor),
+        "role_updated",
+        state.clock.now(),
+        json!({"role": key, "name": name, "permissions": summary}),
     )
     .await?;
     txn.commit().await?;
@@ -744,16 +714,12 @@ pub async fn delete_role(state: &AppState, actor: &str, key: &str) -> AppResult<
     role::Entity::delete_by_id(existing.id.clone())
         .exec(&txn)
         .await?;
-    audit::append(
+    audit::system_event(
         &txn,
-        NewEvent {
-            stream: SYSTEM_STREAM,
-            request_id: None,
-            kind: "role_deleted",
-            actor_id: Some(actor),
-            at: state.clock.now(),
-            data: json!({"role": key}),
-        },
+        Some(actor),
+        "role_deleted",
+        state.clock.now(),
+        json!({"role": key}),
     )
     .await?;
     txn.commit().await?;
@@ -941,16 +907,12 @@ pub async fn create_api_token(
     }
     .insert(&txn)
     .await?;
-    audit::append(
+    audit::system_event(
         &txn,
-        NewEvent {
-            stream: SYSTEM_STREAM,
-            request_id: None,
-            kind: "api_token_created",
-            actor_id: Some(&owner.user_id),
-            at: now,
-            data: json!({"token": token.id, "name": token.name, "roles": unique_roles}),
-        },
+        Some(&owner.user_id),
+        "api_token_created",
+        now,
+        json!({"token": token.id, "name": token.name, "roles": unique_roles}),
     )
     .await?;
     txn.commit().await?;
@@ -978,16 +940,12 @@ pub async fn revoke_api_token(
     let mut active: api_token::ActiveModel = token.into();
     active.revoked_at = Set(Some(now));
     let token = active.update(&txn).await?;
-    audit::append(
+    audit::system_event(
         &txn,
-        NewEvent {
-            stream: SYSTEM_STREAM,
-            request_id: None,
-            kind: "api_token_revoked",
-            actor_id: Some(&actor.user_id),
-            at: now,
-            data: json!({"token": token.id}),
-        },
+        Some(&actor.user_id),
+        "api_token_revoked",
+        now,
+        json!({"token": token.id}),
     )
     .await?;
     txn.commit().await?;

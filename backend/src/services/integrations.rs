@@ -25,7 +25,7 @@ use crate::db::entities::{
 use crate::db::{is_unique_violation, new_id, statement};
 use crate::error::{AppError, AppResult};
 use crate::integrations::webhook;
-use crate::services::audit::{self, NewEvent, SYSTEM_STREAM};
+use crate::services::audit;
 use crate::services::requests::Change;
 use crate::services::workflows;
 use crate::state::AppState;
@@ -83,28 +83,6 @@ fn check_secret(secret: &str) -> AppResult<()> {
         .map_err(|e| AppError::invalid("input.secret", e))
 }
 
-async fn system_event(
-    txn: &DatabaseTransaction,
-    actor: &str,
-    kind: &str,
-    at: chrono::DateTime<chrono::Utc>,
-    data: serde_json::Value,
-) -> AppResult<()> {
-    audit::append(
-        txn,
-        NewEvent {
-            stream: SYSTEM_STREAM,
-            request_id: None,
-            kind,
-            actor_id: Some(actor),
-            at,
-            data,
-        },
-    )
-    .await?;
-    Ok(())
-}
-
 /// What `createIntegration` takes.
 #[derive(Debug, Clone)]
 pub struct NewIntegration {
@@ -156,9 +134,9 @@ pub async fn create_integration(
             e.into()
         }
     })?;
-    system_event(
+    audit::system_event(
         &txn,
-        actor,
+        Some(actor),
         "integration_created",
         now,
         json!({"integration": key, "kind": input.kind.as_str()}),
@@ -243,9 +221,7 @@ pub async fn update_integration(
     }
     active.updated_at = Set(now);
     let model = active.update(&txn).await?;
-    system_event(
-        &txn,
-        actor,
+    audit::system_event(&txn, Some(actor),
         "integration_updated",
         now,
         json!({"integration": model.key, "url_changed": input.url.is_some(), "enabled": input.enabled}),
@@ -284,9 +260,9 @@ pub async fn rotate_secret(
     active.previous_secret_expires_at = Set(expires);
     active.updated_at = Set(now);
     let model = active.update(&txn).await?;
-    system_event(
+    audit::system_event(
         &txn,
-        actor,
+        Some(actor),
         "integration_secret_rotated",
         now,
         json!({"integration": model.key, "overlap_minutes": overlap_minutes}),
@@ -502,9 +478,9 @@ pub async fn create_inbound_hook(
     }
     .insert(&txn)
     .await?;
-    system_event(
+    audit::system_event(
         &txn,
-        actor,
+        Some(actor),
         "inbound_hook_created",
         now,
         json!({"hook": hook.id, "workflow": workflow, "name": name, "signed": signed,
@@ -553,9 +529,9 @@ pub async fn revoke_inbound_hook(
         .filter(user::Column::Id.eq(hook.service_user_id.clone()))
         .exec(&txn)
         .await?;
-    system_event(
+    audit::system_event(
         &txn,
-        actor,
+        Some(actor),
         "inbound_hook_revoked",
         now,
         json!({"hook": hook.id}),

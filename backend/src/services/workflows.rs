@@ -15,7 +15,7 @@ use crate::auth::Principal;
 use crate::db::entities::{role, team, workflow};
 use crate::db::new_id;
 use crate::error::{AppError, AppResult};
-use crate::services::audit::{self, NewEvent, SYSTEM_STREAM};
+use crate::services::audit;
 use crate::state::AppState;
 
 /// Checks a definition without publishing: the shared validator (paths, suggestions,
@@ -182,16 +182,12 @@ pub async fn publish_checked(
             e.into()
         }
     })?;
-    audit::append(
+    audit::system_event(
         &txn,
-        NewEvent {
-            stream: SYSTEM_STREAM,
-            request_id: None,
-            kind: "workflow_published",
-            actor_id: actor,
-            at: now,
-            data: json!({"workflow": def.key, "version": version, "id": model.id}),
-        },
+        actor,
+        "workflow_published",
+        now,
+        json!({"workflow": def.key, "version": version, "id": model.id}),
     )
     .await?;
     txn.commit().await?;
