@@ -61,9 +61,19 @@ fn kill_group(child: &mut Child) {
     let _ = child.wait();
 }
 
-fn spawn_in_group(cmd: &mut Command) -> std::io::Result<Child> {
+/// A child process leading its own process group, ended (group and all) when dropped, so an
+/// early return or a panic between spawning and using it leaves nothing running.
+struct Group(Child);
+
+impl Drop for Group {
+    fn drop(&mut self) {
+        kill_group(&mut self.0);
+    }
+}
+
+fn spawn_in_group(cmd: &mut Command) -> std::io::Result<Group> {
     use std::os::unix::process::CommandExt;
-    cmd.process_group(0).spawn()
+    cmd.process_group(0).spawn().map(Group)
 }
 
 async fn wait_for_http(url: &str) -> Result<()> {
@@ -79,7 +89,7 @@ async fn wait_for_http(url: &str) -> Result<()> {
 
 /// A running `handoff serve --demo` on a fresh database.
 pub struct Server {
-    child: Child,
+    _process: Group,
     pub base: String,
 }
 
@@ -97,17 +107,11 @@ impl Server {
             .stderr(Stdio::null());
         let child = spawn_in_group(&mut cmd).context("starting handoff")?;
         let server = Server {
-            child,
+            _process: child,
             base: format!("http://127.0.0.1:{port}"),
         };
         wait_for_http(&format!("{}/healthz", server.base)).await?;
         Ok(server)
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        kill_group(&mut self.child);
     }
 }
 
@@ -116,19 +120,14 @@ static ONE_BROWSER: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 /// A headless Chromium session.
 pub struct Browser {
-    _slot: tokio::sync::MutexGuard<'static, ()>,
-    driver: Child,
     pub client: Client,
     base: String,
     shots: PathBuf,
     test: String,
     shot_count: std::cell::Cell<u32>,
-}
-
-impl Drop for Browser {
-    fn drop(&mut self) {
-        kill_group(&mut self.driver);
-    }
+    /// Fields drop in order: the driver (and its Chromium) ends before the slot is released.
+    _driver: Group,
+    _slot: tokio::sync::MutexGuard<'static, ()>,
 }
 
 pub fn screenshot_dir() -> PathBuf {
@@ -175,7 +174,7 @@ impl Browser {
         println!("screenshots of {test}: {}", shots.display());
         Ok(Browser {
             _slot: slot,
-            driver,
+            _driver: driver,
             client,
             base: server.base.clone(),
             shots,
