@@ -161,7 +161,7 @@ fn Editor(initial: String, is_new: bool) -> impl IntoView {
             <div class="editor-source">
                 <div class="field">
                     <label for="definition-editor">"Definition"</label>
-                    <textarea id="definition-editor" class="code" rows="28" spellcheck="false"
+                    <textarea id="definition-editor" class="code" rows="20" wrap="off" spellcheck="false"
                         aria-describedby="definition-problems-h"
                         prop:value=move || text.get()
                         on:input=move |ev| { text.set(event_target_value(&ev)); server_problems.set(Vec::new()); }></textarea>
