@@ -196,6 +196,30 @@ impl TestApp {
         data["decide"].clone()
     }
 
+    /// A request's timeline, oldest first: `{kind, actor {email}, data}` per event.
+    pub async fn events(&self, token: &str, id: &Value) -> Vec<Value> {
+        let data = self
+            .ok(
+                token,
+                "query($id: ID) { request(id: $id) { events { kind actor { email } data } } }",
+                json!({"id": id}),
+            )
+            .await;
+        data["request"]["events"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+    }
+
+    /// The kinds of a request's events, oldest first.
+    pub async fn event_kinds(&self, token: &str, id: &Value) -> Vec<String> {
+        self.events(token, id)
+            .await
+            .iter()
+            .map(|e| e["kind"].as_str().unwrap_or_default().to_owned())
+            .collect()
+    }
+
     pub async fn user_id(&self, token: &str) -> String {
         self.ok(token, "{ me { id } }", json!({})).await["me"]["id"]
             .as_str()
