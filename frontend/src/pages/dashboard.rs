@@ -31,6 +31,30 @@ const BOTTOM: f64 = 24.0;
 const LEFT: f64 = 32.0;
 /// Height of one backlog or cycle-time row: a label line above its bar.
 const ROW: f64 = 48.0;
+
+/// The text alternative of a bar chart: its title, then each row, or what to say when empty.
+fn chart_label(title: &str, summary: String, when_empty: &str) -> String {
+    format!(
+        "{title}: {}",
+        if summary.is_empty() {
+            when_empty.to_owned()
+        } else {
+            summary
+        }
+    )
+}
+
+/// The drawing height of a chart with one bar row per item (a short box when it is empty).
+fn rows_height(rows: usize) -> f64 {
+    if rows == 0 {
+        EMPTY_HEIGHT
+    } else {
+        rows as f64 * ROW + 8.0
+    }
+}
+
+/// The height of an empty chart, tall enough for its message.
+const EMPTY_HEIGHT: f64 = 80.0;
 /// Thickness of a backlog or cycle-time bar.
 const BAR: f64 = 20.0;
 
@@ -215,7 +239,7 @@ fn VolumeChart(data: Data) -> impl IntoView {
         .collect_view();
     let empty = created_total + closed_total == 0;
     let height = if empty {
-        80.0
+        EMPTY_HEIGHT
     } else {
         TOP + VOLUME_HEIGHT + BOTTOM
     };
@@ -355,20 +379,9 @@ fn BacklogChart(data: Data, labels: HashMap<String, String>) -> impl IntoView {
         })
         .collect::<Vec<_>>()
         .join("; ");
-    let label = format!(
-        "Backlog by status and age: {}",
-        if summary.is_empty() {
-            "no open requests".to_owned()
-        } else {
-            summary
-        }
-    );
+    let label = chart_label("Backlog by status and age", summary, "no open requests");
     let empty = rows.is_empty();
-    let height = if empty {
-        80.0
-    } else {
-        rows.len() as f64 * ROW + 8.0
-    };
+    let height = rows_height(rows.len());
     let table = rows
         .iter()
         .map(|r| view! {
@@ -470,20 +483,13 @@ fn CycleChart(data: Data, labels: HashMap<String, String>) -> impl IntoView {
         })
         .collect::<Vec<_>>()
         .join("; ");
-    let label = format!(
-        "Cycle time by workflow and priority: {}",
-        if summary.is_empty() {
-            "no closed requests yet".to_owned()
-        } else {
-            summary
-        }
+    let label = chart_label(
+        "Cycle time by workflow and priority",
+        summary,
+        "no closed requests yet",
     );
     let empty = rows.is_empty();
-    let height = if empty {
-        80.0
-    } else {
-        rows.len() as f64 * ROW + 8.0
-    };
+    let height = rows_height(rows.len());
     let table = rows
         .iter()
         .map(|r| view! {
