@@ -30,7 +30,6 @@ use chrono::{DateTime, Duration, Utc};
 use futures::StreamExt as _;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, DbBackend, EntityTrait, QueryFilter, QueryOrder, Set,
-    TransactionTrait,
 };
 use serde_json::json;
 
@@ -40,10 +39,11 @@ use crate::error::AppError;
 use crate::integrations::webhook;
 use crate::services::actions::{self, KIND_WEBHOOK};
 use crate::services::audit::{self, NewEvent, SYSTEM_STREAM};
-use crate::services::integrations::{lock_request_quietly, signing_secrets};
-use crate::services::requests::{self, Change};
+use crate::services::change::{Change, Lock};
+use crate::services::integrations::signing_secrets;
+use crate::services::requests;
 use crate::services::workflows;
-use crate::state::{AppState, RequestChange};
+use crate::state::AppState;
 
 /// Delay after each failed attempt: 10 s, 1 min, 5 min, 30 min, 1 h, 3 h, 6 h, 12 h, 24 h,
 /// 24 h (about 2.9 days in all, jitter aside). The attempt after the last delay is the last.
@@ -223,12 +223,14 @@ pub async fn record(
     row: &outbox::Model,
     outcome: Outcome,
 ) -> anyhow::Result<bool> {
-    let now = state.clock.now();
-    let txn = state.db.begin().await?;
-    lock_request_quietly(&txn, &row.request_id)
+    // A delivery outcome goes on the request's chain (which must not fork) but is not an edit
+    // a client must reload for: a quiet lock.
+    let mut change = Change::lock(state, &row.request_id, Lock::Quiet, None)
         .await
         .map_err(app_error)?;
-    let Some(current) = outbox::Entity::find_by_id(row.id.clone()).one(&txn).await? else {
+    let now = change.now;
+    let txn = change.db();
+    let Some(current) = outbox::Entity::find_by_id(row.id.clone()).one(txn).await? else {
         return Ok(false);
     };
     if current.state != "sending" || current.lease_owner.as_deref() != Some(owner) {
@@ -238,7 +240,7 @@ pub async fn record(
     let previous = delivery_attempt::Entity::find()
         .filter(delivery_attempt::Column::DeliveryId.eq(row.id.clone()))
         .order_by_desc(delivery_attempt::Column::Attempt)
-        .one(&txn)
+        .one(txn)
         .await?
         .map_or(0, |a| a.attempt);
     let number = previous + 1;
@@ -252,7 +254,7 @@ pub async fn record(
         error: Set(outcome.error.clone()),
         response_excerpt: Set(webhook::excerpt(&outcome.answer)),
     }
-    .insert(&txn)
+    .insert(txn)
     .await?;
     let attempts = current.attempts + 1;
     let success = outcome.succeeded();
@@ -286,12 +288,11 @@ pub async fn record(
     } else {
         active.last_error = Set(outcome.error.clone());
     }
-    active.update(&txn).await?;
+    active.update(txn).await?;
     if outcome.gone() {
-        disable_gone(&txn, &row.target, now).await?;
+        disable_gone(txn, &row.target, now).await?;
     }
     let webhook_id = actions::webhook_id(&row.event_id, &row.action);
-    let mut change = Change::new(&row.request_id, None, now);
     let data = if success {
         json!({"delivery": row.id, "integration": row.target, "action": row.action,
                "attempt": number, "status_code": outcome.status, "latency_ms": outcome.latency_ms,
@@ -306,29 +307,12 @@ pub async fn record(
     } else {
         "delivery_failed"
     };
-    change.event(&txn, kind, data).await.map_err(app_error)?;
-    let req = request::Entity::find_by_id(row.request_id.clone())
-        .one(&txn)
-        .await?;
-    txn.commit().await?;
+    change.record(kind, data).await.map_err(app_error)?;
+    let req = change.commit(state, kind).await.map_err(app_error)?;
     tracing::info!(delivery.id = %row.id, delivery.integration = %row.target, delivery.attempt = number,
                    delivery.status = ?outcome.status, delivery.state = new_state, duration_ms = outcome.latency_ms,
                    "delivery attempt recorded");
-    if let Some(req) = &req {
-        state.publish_change(RequestChange {
-            request_id: req.id.clone(),
-            number: req.number.clone(),
-            workflow: req.workflow_key.clone(),
-            team: req.team.clone(),
-            status: req.status.clone(),
-            kind: kind.to_owned(),
-            version: req.version,
-        });
-    }
-    if success
-        && row.kind == KIND_WEBHOOK
-        && let Some(req) = req
-    {
+    if success && row.kind == KIND_WEBHOOK {
         write_back(state, row, &req, &outcome.answer).await?;
     }
     Ok(true)

@@ -16,7 +16,7 @@ use std::collections::BTreeSet;
 use std::sync::LazyLock;
 
 use chrono::SecondsFormat;
-use handoff_shared::definition::{Action, Definition, Event, StatusCategory};
+use handoff_shared::definition::{Action, Definition, Event};
 use minijinja::value::ValueKind;
 use minijinja::{Environment, Output, State};
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
@@ -26,9 +26,10 @@ use sha2::{Digest, Sha256};
 
 use crate::db::entities::{event, notification, outbox, request, user};
 use crate::db::new_id;
+use crate::engine::events;
 use crate::error::{AppError, AppResult};
+use crate::services::change::Change;
 use crate::services::directory;
-use crate::services::requests::Change;
 
 /// Outbox `kind` of a webhook delivery.
 pub const KIND_WEBHOOK: &str = "webhook";
@@ -62,54 +63,41 @@ pub fn event_type(event: &Event) -> String {
     format!("request.{name}")
 }
 
-/// What happened to a request in one step of a change, for matching actions' `on`.
-pub fn moved(from: &str, from_category: &str, to: &str, to_category: StatusCategory) -> Vec<Event> {
-    let mut happened = vec![Event::Leave(from.to_owned()), Event::Enter(to.to_owned())];
-    if from_category != to_category.as_str() {
-        happened.push(Event::Category(to_category));
-    }
-    happened
-}
-
-fn matches(on: &Event, happened: &Event) -> bool {
-    match (on, happened) {
-        // `status(x)` names the time spent in a status; as an action trigger it means entering.
-        (Event::Status(a), Event::Enter(b)) => a == b,
-        (a, b) => a == b,
-    }
-}
-
 /// Runs the actions of `def` that listen to any event of `happened`, caused by the change's
-/// latest audit event. Call it after the request row is written, inside the change's
-/// transaction.
-pub async fn fire(
-    txn: &impl ConnectionTrait,
-    def: &Definition,
-    req: &request::Model,
-    happened: &[Event],
+/// latest audit event. Call it after the request row is written.
+pub async fn fire(change: &mut Change, def: &Definition, happened: &[Event]) -> AppResult<()> {
+    let cause = change
+        .events
+        .last()
+        .cloned()
+        .ok_or_else(|| AppError::Internal(anyhow::anyhow!("actions fired without an event")))?;
+    fire_caused_by(change, def, happened, &cause).await
+}
+
+/// [`fire`] with an explicit cause: a submission's actions are caused by `submitted`, not by
+/// the `routed` event recorded after it.
+pub async fn fire_caused_by(
     change: &mut Change,
+    def: &Definition,
+    happened: &[Event],
+    cause: &event::Model,
 ) -> AppResult<()> {
     let mut due: Vec<(usize, &Action, &Event)> = Vec::new();
     for (index, action) in def.actions.iter().enumerate() {
         let Ok(on) = Event::parse(&action.on) else {
             continue;
         };
-        if let Some(e) = happened.iter().find(|h| matches(&on, h)) {
+        if let Some(e) = happened.iter().find(|h| events::listens(&on, h)) {
             due.push((index, action, e));
         }
     }
     if due.is_empty() {
         return Ok(());
     }
-    let cause = change
-        .events
-        .last()
-        .cloned()
-        .ok_or_else(|| AppError::Internal(anyhow::anyhow!("actions fired without an event")))?;
-    let snapshot = snapshot(txn, req).await?;
+    let snapshot = snapshot(change.db(), &change.req).await?;
     let actor = match &cause.actor_id {
         Some(id) => user::Entity::find_by_id(id.clone())
-            .one(txn)
+            .one(change.db())
             .await?
             .map(|u| u.email),
         None => None,
@@ -123,27 +111,17 @@ pub async fn fire(
             "at": cause.at.to_rfc3339_opts(SecondsFormat::Micros, true),
             "actor": actor,
         });
+        let fired = Fired {
+            cause,
+            path: &path,
+            action,
+            happened,
+            snapshot: &snapshot,
+        };
         if let Some(key) = &action.webhook {
-            queue_webhook(
-                txn,
-                req,
-                &cause,
-                WebhookJob {
-                    path: &path,
-                    key,
-                    action,
-                    happened,
-                    snapshot: &snapshot,
-                    event_json,
-                },
-                change,
-            )
-            .await?;
+            queue_webhook(change, &fired, key, event_json).await?;
         } else if let Some(audience) = &action.notify {
-            notify(
-                txn, req, &cause, &path, audience, action, happened, &snapshot, change,
-            )
-            .await?;
+            notify(change, &fired, audience).await?;
         }
     }
     Ok(())
@@ -185,25 +163,26 @@ async fn snapshot(txn: &impl ConnectionTrait, req: &request::Model) -> AppResult
     }))
 }
 
-struct WebhookJob<'a> {
+/// One action that runs: what caused it, where it stands in the definition, and the request
+/// as its templates see it.
+struct Fired<'a> {
+    cause: &'a event::Model,
+    /// `actions[i]`.
     path: &'a str,
-    key: &'a str,
     action: &'a Action,
     happened: &'a Event,
     snapshot: &'a Value,
-    event_json: Value,
 }
 
 async fn queue_webhook(
-    txn: &impl ConnectionTrait,
-    req: &request::Model,
-    cause: &event::Model,
-    job: WebhookJob<'_>,
     change: &mut Change,
+    fired: &Fired<'_>,
+    key: &str,
+    event_json: Value,
 ) -> AppResult<()> {
-    let (body, error) = match &job.action.body {
+    let (body, error) = match &fired.action.body {
         None => (Value::Null, None),
-        Some(template) => match render(Mode::Json, template, job.snapshot) {
+        Some(template) => match render(Mode::Json, template, fired.snapshot) {
             // The rendered text is sent as JSON when it parses, else as a string.
             Ok(text) => (
                 serde_json::from_str(&text).unwrap_or(Value::String(text)),
@@ -211,51 +190,35 @@ async fn queue_webhook(
             ),
             Err(e) => (
                 Value::Null,
-                Some(format!("template error in {}.body: {e}", job.path)),
+                Some(format!("template error in {}.body: {e}", fired.path)),
             ),
         },
     };
     let payload = json!({
-        "type": event_type(job.happened),
-        "timestamp": cause.at.to_rfc3339_opts(SecondsFormat::Secs, true),
-        "data": {"request": job.snapshot, "event": job.event_json, "body": body},
+        "type": event_type(fired.happened),
+        "timestamp": fired.cause.at.to_rfc3339_opts(SecondsFormat::Secs, true),
+        "data": {"request": fired.snapshot, "event": event_json, "body": body},
     });
-    insert_row(
-        txn,
-        req,
-        cause,
-        job.path,
-        KIND_WEBHOOK,
-        job.key,
-        &payload,
-        error,
-        change,
-    )
-    .await
+    insert_row(change, fired, KIND_WEBHOOK, key, &payload, error).await
 }
 
-#[expect(
-    clippy::too_many_arguments,
-    reason = "one call site; a struct would only rename them"
-)]
+/// Queues one outbox row; a row that cannot be sent (its template failed) is dead at once and
+/// recorded as a failed delivery.
 async fn insert_row(
-    txn: &impl ConnectionTrait,
-    req: &request::Model,
-    cause: &event::Model,
-    path: &str,
+    change: &mut Change,
+    fired: &Fired<'_>,
     kind: &str,
     target: &str,
     payload: &Value,
     error: Option<String>,
-    change: &mut Change,
 ) -> AppResult<()> {
     let id = new_id();
     let dead = error.is_some();
     outbox::ActiveModel {
         id: Set(id.clone()),
-        request_id: Set(req.id.clone()),
-        event_id: Set(cause.id.clone()),
-        action: Set(path.to_owned()),
+        request_id: Set(change.req.id.clone()),
+        event_id: Set(fired.cause.id.clone()),
+        action: Set(fired.path.to_owned()),
         kind: Set(kind.to_owned()),
         target: Set(target.to_owned()),
         payload: Set(serde_json::to_string(payload)?),
@@ -270,14 +233,13 @@ async fn insert_row(
         warning: Set(None),
         response_code: Set(None),
     }
-    .insert(txn)
+    .insert(change.db())
     .await?;
     if let Some(error) = error {
         change
-            .event(
-                txn,
+            .record(
                 "delivery_failed",
-                json!({"delivery": id, "integration": target, "action": path,
+                json!({"delivery": id, "integration": target, "action": fired.path,
                        "attempt": 0, "error": error, "dead": true}),
             )
             .await?;
@@ -285,59 +247,35 @@ async fn insert_row(
     Ok(())
 }
 
-#[expect(
-    clippy::too_many_arguments,
-    reason = "one call site; a struct would only rename them"
-)]
-async fn notify(
-    txn: &impl ConnectionTrait,
-    req: &request::Model,
-    cause: &event::Model,
-    path: &str,
-    audience: &str,
-    action: &Action,
-    happened: &Event,
-    snapshot: &Value,
-    change: &mut Change,
-) -> AppResult<()> {
-    let fallback = default_message(req, happened);
-    let (message, error) = match &action.message {
+async fn notify(change: &mut Change, fired: &Fired<'_>, audience: &str) -> AppResult<()> {
+    let fallback = default_message(&change.req, fired.happened);
+    let (message, error) = match &fired.action.message {
         None => (fallback, None),
-        Some(template) => match render(Mode::Text, template, snapshot) {
+        Some(template) => match render(Mode::Text, template, fired.snapshot) {
             Ok(m) if !m.trim().is_empty() => (m, None),
             Ok(_) => (fallback, None),
             Err(e) => (
                 fallback,
-                Some(format!("template error in {path}.message: {e}")),
+                Some(format!("template error in {}.message: {e}", fired.path)),
             ),
         },
     };
-    for user_id in recipients(txn, req, audience).await? {
+    for user_id in recipients(change.db(), &change.req, audience).await? {
         notification::ActiveModel {
             id: Set(new_id()),
             user_id: Set(user_id),
-            request_id: Set(req.id.clone()),
-            event_id: Set(cause.id.clone()),
+            request_id: Set(change.req.id.clone()),
+            event_id: Set(fired.cause.id.clone()),
             message: Set(message.clone()),
             created_at: Set(change.now),
             read_at: Set(None),
         }
-        .insert(txn)
+        .insert(change.db())
         .await?;
     }
-    if let Some(via) = &action.via {
-        insert_row(
-            txn,
-            req,
-            cause,
-            path,
-            KIND_CHAT,
-            via,
-            &json!({"text": message}),
-            error,
-            change,
-        )
-        .await?;
+    if let Some(via) = &fired.action.via {
+        let payload = json!({"text": message});
+        insert_row(change, fired, KIND_CHAT, via, &payload, error).await?;
     }
     Ok(())
 }

@@ -1,7 +1,8 @@
 //! Approval rounds: when a request enters the approval status, its steps are laid out in order
 //! (conditional steps skipped), the first is activated with its approvers resolved, and each
 //! decision moves the round on. A rejection ends the round; finishing all steps approves it.
-//! Called only from inside a request's locked transaction (see `requests`).
+//! Works on an open [`Change`] (the request's locked transaction); the policy arithmetic is the
+//! engine's (`engine::approvals`).
 
 use std::collections::HashMap;
 
@@ -14,10 +15,11 @@ use serde_json::json;
 
 use crate::db::entities::{approval_decision, approval_step, request, user};
 use crate::db::new_id;
-use crate::engine::{StepOutcome, step_outcome};
+use crate::engine::approvals::{RoundState, StepOutcome, step_outcome};
 use crate::error::{AppError, AppResult};
+use crate::services::change::Change;
 use crate::services::directory;
-use crate::services::requests::{Change, expr_parts};
+use crate::services::facts::Requester;
 
 pub const PENDING: &str = "PENDING";
 pub const ACTIVE: &str = "ACTIVE";
@@ -95,36 +97,17 @@ async fn resolve_approvers(
     Ok(ids)
 }
 
-/// Where an approval round stands after a change.
-#[derive(Debug, PartialEq, Eq)]
-pub enum RoundState {
-    Waiting,
-    Approved,
-    Rejected,
-}
-
 /// Lays out a new round and activates its first step.
-pub async fn start_round(
-    db: &impl ConnectionTrait,
-    def: &Definition,
-    req: &request::Model,
-    change: &mut Change,
-) -> AppResult<RoundState> {
+pub async fn start_round(change: &mut Change, def: &Definition) -> AppResult<RoundState> {
     let Some(approvals) = &def.approvals else {
         return Ok(RoundState::Approved);
     };
-    let previous = current_round(db, &req.id).await?;
+    let previous = current_round(change.db(), &change.req.id).await?;
     let round = previous.first().map_or(1, |s| s.round + 1);
-    let fields: serde_json::Map<String, serde_json::Value> = serde_json::from_str(&req.fields)?;
-    let (email, team) = expr_parts(db, req).await?;
-    let ctx = crate::services::requests::expr_context(
-        def,
-        &fields,
-        req,
-        &email,
-        team.as_deref(),
-        change.now,
-    );
+    let fields: serde_json::Map<String, serde_json::Value> =
+        serde_json::from_str(&change.req.fields)?;
+    let requester = Requester::of(change.db(), &change.req).await?;
+    let ctx = requester.expr(def, &fields, &change.req, change.now);
     let applicable: Vec<&str> = applicable_steps(def, &ctx)
         .into_iter()
         .map(|s| s.key.as_str())
@@ -133,7 +116,7 @@ pub async fn start_round(
         let applies = applicable.contains(&step.key.as_str());
         approval_step::ActiveModel {
             id: Set(new_id()),
-            request_id: Set(req.id.clone()),
+            request_id: Set(change.req.id.clone()),
             round: Set(round),
             position: Set(position as i32),
             key: Set(step.key.clone()),
@@ -143,7 +126,7 @@ pub async fn start_round(
             started_at: Set(None),
             completed_at: Set(if applies { None } else { Some(change.now) }),
         }
-        .insert(db)
+        .insert(change.db())
         .await?;
     }
     let skipped: Vec<&str> = approvals
@@ -153,24 +136,21 @@ pub async fn start_round(
         .filter(|k| !applicable.contains(k))
         .collect();
     change
-        .event(
-            db,
+        .record(
             "approval_round_started",
             json!({"round": round, "steps": applicable, "skipped": skipped}),
         )
         .await?;
-    activate_next(db, def, req, &fields, change).await
+    activate_next(change, def, &fields).await
 }
 
 /// Activates the next pending step, or reports the round approved when none is left.
 async fn activate_next(
-    db: &impl ConnectionTrait,
-    def: &Definition,
-    req: &request::Model,
-    fields: &serde_json::Map<String, serde_json::Value>,
     change: &mut Change,
+    def: &Definition,
+    fields: &serde_json::Map<String, serde_json::Value>,
 ) -> AppResult<RoundState> {
-    let steps = current_round(db, &req.id).await?;
+    let steps = current_round(change.db(), &change.req.id).await?;
     let Some(next) = steps.into_iter().find(|s| s.state == PENDING) else {
         return Ok(RoundState::Approved);
     };
@@ -184,10 +164,10 @@ async fn activate_next(
                 next.key
             ))
         })?;
-    let approvers = resolve_approvers(db, &spec.approvers, req, fields).await?;
+    let approvers = resolve_approvers(change.db(), &spec.approvers, &change.req, fields).await?;
     let emails: Vec<String> = user::Entity::find()
         .filter(user::Column::Id.is_in(approvers.clone()))
-        .all(db)
+        .all(change.db())
         .await?
         .into_iter()
         .map(|u| u.email)
@@ -197,10 +177,9 @@ async fn activate_next(
     active.state = Set(ACTIVE.into());
     active.approvers = Set(serde_json::to_string(&approvers)?);
     active.started_at = Set(Some(change.now));
-    active.update(db).await?;
+    active.update(change.db()).await?;
     change
-        .event(
-            db,
+        .record(
             "approval_started",
             json!({"step": key, "policy": spec.policy.to_string(), "approvers": emails,
                    "unassigned": approvers.is_empty()}),
@@ -210,12 +189,8 @@ async fn activate_next(
 }
 
 /// Cancels the open steps of the current round (the request left the approval status).
-pub async fn cancel_round(
-    db: &impl ConnectionTrait,
-    req: &request::Model,
-    change: &mut Change,
-) -> AppResult<()> {
-    let open: Vec<_> = current_round(db, &req.id)
+pub async fn cancel_round(change: &mut Change) -> AppResult<()> {
+    let open: Vec<_> = current_round(change.db(), &change.req.id)
         .await?
         .into_iter()
         .filter(|s| s.state == PENDING || s.state == ACTIVE)
@@ -228,30 +203,28 @@ pub async fn cancel_round(
         let mut a: approval_step::ActiveModel = s.into();
         a.state = Set(SKIPPED.into());
         a.completed_at = Set(Some(change.now));
-        a.update(db).await?;
+        a.update(change.db()).await?;
     }
     change
-        .event(db, "approval_cancelled", json!({"steps": keys}))
+        .record("approval_cancelled", json!({"steps": keys}))
         .await?;
     Ok(())
 }
 
 /// Records one decision on the active step and moves the round on.
 pub async fn decide(
-    db: &impl ConnectionTrait,
+    change: &mut Change,
     def: &Definition,
-    req: &request::Model,
     approver_id: &str,
     approve: bool,
     comment: Option<String>,
-    change: &mut Change,
 ) -> AppResult<RoundState> {
-    if req.requester_id == approver_id {
+    if change.req.requester_id == approver_id {
         return Err(AppError::forbidden(
             "a requester never approves their own request",
         ));
     }
-    let steps = current_round(db, &req.id).await?;
+    let steps = current_round(change.db(), &change.req.id).await?;
     let is_listed = |s: &approval_step::Model| {
         serde_json::from_str::<Vec<String>>(&s.approvers)
             .is_ok_and(|ids| ids.iter().any(|i| i == approver_id))
@@ -266,7 +239,7 @@ pub async fn decide(
     };
     let decisions = approval_decision::Entity::find()
         .filter(approval_decision::Column::StepId.eq(&step.id))
-        .all(db)
+        .all(change.db())
         .await?;
     if decisions.iter().any(|d| d.approver_id == approver_id) {
         return Err(AppError::Conflict(
@@ -276,13 +249,13 @@ pub async fn decide(
     approval_decision::ActiveModel {
         id: Set(new_id()),
         step_id: Set(step.id.clone()),
-        request_id: Set(req.id.clone()),
+        request_id: Set(change.req.id.clone()),
         approver_id: Set(approver_id.to_owned()),
         approve: Set(approve),
         comment: Set(comment.clone()),
         at: Set(change.now),
     }
-    .insert(db)
+    .insert(change.db())
     .await
     .map_err(|e| {
         if crate::db::is_unique_violation(&e) {
@@ -292,8 +265,7 @@ pub async fn decide(
         }
     })?;
     change
-        .event(
-            db,
+        .record(
             "decided",
             json!({"step": step.key, "approve": approve, "comment": comment}),
         )
@@ -315,10 +287,9 @@ pub async fn decide(
     }
     .into());
     a.completed_at = Set(Some(change.now));
-    a.update(db).await?;
+    a.update(change.db()).await?;
     change
-        .event(
-            db,
+        .record(
             "step_completed",
             json!({"step": step.key, "outcome": if approve { "approved" } else { "rejected" }}),
         )
@@ -328,12 +299,12 @@ pub async fn decide(
             let mut a: approval_step::ActiveModel = s.into();
             a.state = Set(SKIPPED.into());
             a.completed_at = Set(Some(change.now));
-            a.update(db).await?;
+            a.update(change.db()).await?;
         }
         return Ok(RoundState::Rejected);
     }
-    let fields = serde_json::from_str(&req.fields)?;
-    activate_next(db, def, req, &fields, change).await
+    let fields = serde_json::from_str(&change.req.fields)?;
+    activate_next(change, def, &fields).await
 }
 
 /// Decisions of many steps at once (DataLoader support).

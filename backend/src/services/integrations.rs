@@ -26,7 +26,7 @@ use crate::db::{is_unique_violation, new_id, statement};
 use crate::error::{AppError, AppResult};
 use crate::integrations::webhook;
 use crate::services::audit;
-use crate::services::requests::Change;
+use crate::services::change::{Change, Lock};
 use crate::services::workflows;
 use crate::state::AppState;
 
@@ -351,22 +351,6 @@ pub async fn attempts_of_deliveries(
     Ok(out)
 }
 
-/// Takes a request's row lock without changing its version: deliveries are recorded on the
-/// request's event chain, which must not fork, but they are not edits a client must reload for.
-pub async fn lock_request_quietly(txn: &DatabaseTransaction, request_id: &str) -> AppResult<()> {
-    let res = txn
-        .execute_raw(statement(
-            txn,
-            "UPDATE requests SET version = version WHERE id = $1",
-            vec![request_id.into()],
-        ))
-        .await?;
-    if res.rows_affected() == 0 {
-        return Err(AppError::not_found("request"));
-    }
-    Ok(())
-}
-
 /// Replays a delivery with the same `webhook-id` (receivers deduplicate on it): it becomes due
 /// now and its retry schedule starts again. Audited as `delivery_retried` on the request.
 pub async fn retry_delivery(state: &AppState, actor: &str, id: &str) -> AppResult<outbox::Model> {
@@ -374,10 +358,10 @@ pub async fn retry_delivery(state: &AppState, actor: &str, id: &str) -> AppResul
         .one(&state.db)
         .await?
         .ok_or_else(|| AppError::not_found("delivery"))?;
-    let txn = state.db.begin().await?;
-    lock_request_quietly(&txn, &row.request_id).await?;
+    // A replay is recorded on the request's chain but is not an edit: a quiet lock.
+    let mut change = Change::lock(state, &row.request_id, Lock::Quiet, Some(actor)).await?;
     let row = outbox::Entity::find_by_id(id.to_owned())
-        .one(&txn)
+        .one(change.db())
         .await?
         .ok_or_else(|| AppError::not_found("delivery"))?;
     if row.state == "sending" {
@@ -385,13 +369,8 @@ pub async fn retry_delivery(state: &AppState, actor: &str, id: &str) -> AppResul
             "this delivery is being sent right now".into(),
         ));
     }
-    let now = state.clock.now();
-    let (request_id, target, action, event_id) = (
-        row.request_id.clone(),
-        row.target.clone(),
-        row.action.clone(),
-        row.event_id.clone(),
-    );
+    let now = change.now;
+    let (target, action, event_id) = (row.target.clone(), row.action.clone(), row.event_id.clone());
     let previous_state = row.state.clone();
     let mut active: outbox::ActiveModel = row.into();
     active.state = Set("pending".into());
@@ -401,18 +380,16 @@ pub async fn retry_delivery(state: &AppState, actor: &str, id: &str) -> AppResul
     active.lease_until = Set(None);
     active.delivered_at = Set(None);
     active.warning = Set(None);
-    let model = active.update(&txn).await?;
-    let mut change = Change::new(&request_id, Some(actor), now);
+    let model = active.update(change.db()).await?;
     change
-        .event(
-            &txn,
+        .record(
             "delivery_retried",
             json!({"delivery": model.id, "integration": target, "action": action,
                    "webhook_id": crate::services::actions::webhook_id(&event_id, &action),
                    "previous_state": previous_state}),
         )
         .await?;
-    txn.commit().await?;
+    change.commit(state, "delivery_retried").await?;
     Ok(model)
 }
 
