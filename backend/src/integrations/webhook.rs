@@ -166,6 +166,14 @@ pub fn refused_reason(ip: IpAddr) -> Option<&'static str> {
                 Some("multicast")
             } else if o[0] == 100 && (o[1] & 0xc0) == 64 {
                 Some("shared (carrier-grade NAT)")
+            } else if o[0] == 198 && (o[1] & 0xfe) == 18 {
+                Some("benchmarking")
+            } else if o[0] >= 240 {
+                Some("reserved")
+            } else if o[..3] == [192, 0, 0] {
+                Some("protocol assignments")
+            } else if matches!(o[..3], [192, 0, 2] | [198, 51, 100] | [203, 0, 113]) {
+                Some("documentation")
             } else {
                 None
             }
@@ -174,12 +182,21 @@ pub fn refused_reason(ip: IpAddr) -> Option<&'static str> {
             if let Some(v4) = v6.to_ipv4_mapped() {
                 return refused_reason(IpAddr::V4(v4));
             }
-            let first = v6.segments()[0];
             if v6.is_loopback() {
-                Some("loopback")
-            } else if v6.is_unspecified() {
-                Some("unspecified")
-            } else if (first & 0xfe00) == 0xfc00 {
+                return Some("loopback");
+            }
+            if v6.is_unspecified() {
+                return Some("unspecified");
+            }
+            // Forms that carry an IPv4 address reach that address through a translator or
+            // tunnel: they are as internal as the address they carry.
+            if let Some(v4) = embedded_ipv4(v6)
+                && let Some(reason) = refused_reason(IpAddr::V4(v4))
+            {
+                return Some(reason);
+            }
+            let first = v6.segments()[0];
+            if (first & 0xfe00) == 0xfc00 {
                 Some("private (unique local)")
             } else if (first & 0xffc0) == 0xfe80 {
                 Some("link-local")
@@ -189,6 +206,24 @@ pub fn refused_reason(ip: IpAddr) -> Option<&'static str> {
                 None
             }
         }
+    }
+}
+
+/// The IPv4 address an IPv6 address carries: IPv4-compatible (`::a.b.c.d`, deprecated but
+/// still routed by some stacks), IPv4-translated (`::ffff:0:a.b.c.d`), NAT64 (`64:ff9b::/96` and the local-use `64:ff9b:1::/48`)
+/// and 6to4 (`2002:AABB:CCDD::/48`).
+fn embedded_ipv4(v6: std::net::Ipv6Addr) -> Option<std::net::Ipv4Addr> {
+    let s = v6.segments();
+    let o = v6.octets();
+    let last32 = || std::net::Ipv4Addr::new(o[12], o[13], o[14], o[15]);
+    if s[..6] == [0; 6] || s[..6] == [0, 0, 0, 0, 0xffff, 0] {
+        Some(last32())
+    } else if s[..6] == [0x64, 0xff9b, 0, 0, 0, 0] || s[..3] == [0x64, 0xff9b, 1] {
+        Some(last32())
+    } else if s[0] == 0x2002 {
+        Some(std::net::Ipv4Addr::new(o[2], o[3], o[4], o[5]))
+    } else {
+        None
     }
 }
 
@@ -511,11 +546,33 @@ mod tests {
             "fe80::1",
             "::ffff:127.0.0.1",
             "::",
+            "::127.0.0.1",
+            "::a9fe:a9fe",
+            "::ffff:0:127.0.0.1",
+            "64:ff9b::a9fe:a9fe",
+            "64:ff9b::10.0.0.1",
+            "64:ff9b:1::7f00:1",
+            "2002:7f00:1::",
+            "2002:a9fe:a9fe::1",
+            "198.18.0.1",
+            "198.19.255.254",
+            "240.0.0.1",
+            "250.1.2.3",
+            "192.0.0.8",
+            "192.0.2.1",
+            "198.51.100.7",
+            "203.0.113.9",
         ] {
             let ip: IpAddr = ip.parse().unwrap();
             assert!(allowed(&[], ip).is_err(), "{ip} should be refused");
         }
-        for ip in ["93.184.216.34", "2606:2800:220:1::1"] {
+        for ip in [
+            "93.184.216.34",
+            "2606:2800:220:1::1",
+            "64:ff9b::5db8:d822",
+            "2002:5db8:d822::1",
+            "198.20.0.1",
+        ] {
             let ip: IpAddr = ip.parse().unwrap();
             assert!(allowed(&[], ip).is_ok(), "{ip} should be allowed");
         }
