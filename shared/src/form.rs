@@ -283,9 +283,27 @@ pub(crate) fn normalise(field: &Field, value: &Value) -> Result<Value, String> {
 }
 
 fn string<'v>(value: &'v Value, what: &str) -> Result<&'v str, String> {
-    value
+    let text = value
         .as_str()
-        .ok_or_else(|| format!("must be {what} (a string)"))
+        .ok_or_else(|| format!("must be {what} (a string)"))?;
+    refuse_control_chars(text)?;
+    Ok(text)
+}
+
+/// Refuses control characters other than tab and line breaks. A NUL byte cannot be stored by
+/// PostgreSQL at all and the others are invisible on screen, so no text a person typed holds
+/// them, and refusing them here gives the same answer on both databases.
+pub fn refuse_control_chars(text: &str) -> Result<(), String> {
+    match text
+        .chars()
+        .find(|c| c.is_control() && !matches!(c, '\t' | '\n' | '\r'))
+    {
+        Some(c) => Err(format!(
+            "must not contain control characters (found U+{:04X})",
+            u32::from(c)
+        )),
+        None => Ok(()),
+    }
 }
 
 fn not_an_option(field: &Field, text: &str) -> String {
@@ -325,10 +343,12 @@ fn number_value(value: &Value) -> Result<serde_json::Number, String> {
             if let Ok(whole) = text.parse::<i64>() {
                 return Ok(whole.into());
             }
-            text.parse::<f64>()
-                .ok()
-                .and_then(serde_json::Number::from_f64)
-                .ok_or_else(|| format!("\"{text}\" is not a number"))
+            // Parsed as the decimal it spells (never through f64), so no digit is lost.
+            let finite = text.parse::<f64>().is_ok_and(f64::is_finite);
+            match text.parse::<serde_json::Number>() {
+                Ok(number) if finite => Ok(number),
+                _ => Err(format!("\"{text}\" is not a number")),
+            }
         }
         _ => Err("must be a number".to_owned()),
     }

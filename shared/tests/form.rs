@@ -172,6 +172,59 @@ fn money_rejects_floats_with_too_many_places() {
 }
 
 #[test]
+fn money_sent_as_a_json_number_keeps_every_digit() {
+    let def = handoff_shared::parse_definition(
+        "key: m\nname: M\nprefix: M\nfields:\n  - { key: total, label: Total, type: money }\n\
+         statuses:\n  - { key: open, label: Open, category: open }\n",
+    )
+    .unwrap();
+    // The number arrives as JSON text, as it does over HTTP: it must never pass through f64.
+    let total = |text: &str| {
+        let input: Value = serde_json::from_str(&format!("{{\"total\": {text}}}")).unwrap();
+        validate_fields(&def, &input, &form_ctx(), FormMode::Intake)
+            .map(|stored| stored["total"].clone())
+            .map_err(|problems| problems.iter().map(Problem::to_string).collect::<Vec<_>>())
+    };
+    assert_eq!(
+        total("12345678901234567890.5"),
+        Ok(json!("12345678901234567890.50"))
+    );
+    assert_eq!(total("0.0001"), Ok(json!("0.0001")));
+    let huge = total("1e40");
+    assert!(
+        matches!(&huge, Err(p) if p.len() == 1 && p[0].ends_with("is out of range")),
+        "{huge:?}"
+    );
+}
+
+#[test]
+fn numbers_given_as_text_keep_every_digit() {
+    assert_eq!(
+        one("quantity", json!("12345678901234567890.5")),
+        Ok(serde_json::from_str("12345678901234567890.5").unwrap())
+    );
+    assert_eq!(
+        one("quantity", json!("NaN")),
+        Err(vec!["fields.quantity: \"NaN\" is not a number".to_owned()])
+    );
+}
+
+#[test]
+fn control_characters_are_refused_in_text_but_line_breaks_are_kept() {
+    for bad in ["a\u{0}b", "bell\u{7}", "esc\u{1b}[31m", "c1\u{85}"] {
+        let got = one("title", json!(bad));
+        assert!(
+            matches!(&got, Err(p) if p.len() == 1 && p[0].starts_with("fields.title: must not contain control characters")),
+            "{bad:?}: {got:?}"
+        );
+    }
+    assert_eq!(
+        one("title", json!("two\tcolumns")),
+        Ok(json!("two\tcolumns"))
+    );
+}
+
+#[test]
 fn required_fields_must_have_a_value() {
     for empty in [json!({}), json!({ "title": "" }), json!({ "title": null })] {
         assert_eq!(

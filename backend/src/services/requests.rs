@@ -17,6 +17,7 @@ mod transition;
 use std::sync::Arc;
 
 use handoff_shared::definition::Definition;
+use handoff_shared::form::refuse_control_chars;
 use sea_orm::{ConnectionTrait, EntityTrait};
 
 pub use assign::{AssignInput, assign};
@@ -54,18 +55,23 @@ async fn workflow_of(
     workflows::definition_of(state, &row)
 }
 
-/// A trimmed comment, `None` when blank; too long is `VALIDATION_FAILED` on `input.comment`.
-fn clean_comment(comment: Option<String>) -> AppResult<Option<String>> {
-    match comment
+/// A trimmed comment, `None` when blank; too long or holding control characters is
+/// `VALIDATION_FAILED` on `path`.
+fn clean_comment(comment: Option<String>, path: &str) -> AppResult<Option<String>> {
+    let Some(c) = comment
         .map(|c| c.trim().to_owned())
         .filter(|c| !c.is_empty())
-    {
-        Some(c) if c.chars().count() > MAX_COMMENT_CHARS => Err(AppError::invalid(
-            "input.comment",
+    else {
+        return Ok(None);
+    };
+    if c.chars().count() > MAX_COMMENT_CHARS {
+        return Err(AppError::invalid(
+            path,
             format!("at most {MAX_COMMENT_CHARS} characters"),
-        )),
-        other => Ok(other),
+        ));
     }
+    refuse_control_chars(&c).map_err(|message| AppError::invalid(path, message))?;
+    Ok(Some(c))
 }
 
 /// How the caller relates to the request, for the transition rules.

@@ -7,6 +7,7 @@ mod audit;
 mod auth;
 mod concurrency;
 mod helpers;
+mod hostile_input;
 mod integrations;
 mod reads;
 mod requests;

@@ -34,7 +34,7 @@ pub async fn add_comment(
     request_id: &str,
     body: &str,
 ) -> AppResult<event::Model> {
-    let body = clean_comment(Some(body.to_owned()))?
+    let body = clean_comment(Some(body.to_owned()), "input.body")?
         .ok_or_else(|| AppError::invalid("input.body", "is required"))?;
     let mut change = Change::lock_as(state, p, request_id, Lock::Quiet).await?;
     let allowed = change.req.requester_id == p.user_id

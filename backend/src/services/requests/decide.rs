@@ -27,7 +27,7 @@ pub async fn decide(
     p: &Principal,
     input: DecisionInput,
 ) -> AppResult<request::Model> {
-    let comment = clean_comment(input.comment)?;
+    let comment = clean_comment(input.comment, "input.comment")?;
     let mut change = Change::lock_as(state, p, &input.request_id, Lock::Bump).await?;
     change.check_version(input.expected_version)?;
     let def = workflow_of(state, change.db(), &change.req).await?;
