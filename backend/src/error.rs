@@ -85,6 +85,48 @@ impl AppError {
     }
 }
 
+/// What a unique-constraint violation means at the statement that hit it. The database only
+/// says "duplicate"; the caller knows whether a value the client chose is taken or a
+/// concurrent writer won a race, and which input it was.
+#[derive(Debug, Clone, Copy)]
+pub enum Duplicate<'a> {
+    /// A value the client chose is taken (a key, an email): `VALIDATION_FAILED` with one
+    /// problem at `path`, so a form shows it beside the input. Retrying the same input fails
+    /// the same way.
+    Field { path: &'a str, message: &'a str },
+    /// Another writer got there first while this transaction ran: `CONFLICT`. The client
+    /// reloads and retries.
+    Race(&'a str),
+}
+
+/// Turns a unique-constraint violation into the client error the caller names, and every other
+/// database error into `Internal`. This is the one place that maps duplicates, so their codes
+/// and shapes cannot drift apart from one service to the next:
+///
+/// ```ignore
+/// model.insert(&txn).await.on_duplicate(Duplicate::Field {
+///     path: "input.key",
+///     message: "a team with this key exists",
+/// })?;
+/// ```
+pub trait OnDuplicate<T> {
+    fn on_duplicate(self, meaning: Duplicate<'_>) -> AppResult<T>;
+}
+
+impl<T> OnDuplicate<T> for Result<T, sea_orm::DbErr> {
+    fn on_duplicate(self, meaning: Duplicate<'_>) -> AppResult<T> {
+        self.map_err(|err| {
+            if !crate::db::is_unique_violation(&err) {
+                return err.into();
+            }
+            match meaning {
+                Duplicate::Field { path, message } => AppError::invalid(path, message),
+                Duplicate::Race(message) => AppError::Conflict(message.to_owned()),
+            }
+        })
+    }
+}
+
 impl From<sea_orm::DbErr> for AppError {
     fn from(err: sea_orm::DbErr) -> Self {
         AppError::Internal(err.into())

@@ -33,7 +33,6 @@ pub use users::{
     MIN_PASSWORD_LEN, NewUser, UserUpdate, create_user, find_user_by_email, list_users, update_user,
 };
 
-use crate::db::is_unique_violation;
 use crate::error::{AppError, AppResult};
 
 /// Checks a team or role key: keys appear in definitions and URLs, so they stay short and
@@ -48,19 +47,5 @@ fn check_key(path: &str, key: &str) -> AppResult<()> {
         Ok(())
     } else {
         Err(AppError::invalid(path, "use 1 to 64 of a-z, 0-9 and -"))
-    }
-}
-
-fn duplicate_or(e: sea_orm::DbErr, path: &str, message: &str) -> AppError {
-    if is_unique_violation(&e) {
-        AppError::Validation {
-            message: message.to_owned(),
-            problems: vec![handoff_shared::Problem {
-                path: path.to_owned(),
-                message: message.to_owned(),
-            }],
-        }
-    } else {
-        e.into()
     }
 }

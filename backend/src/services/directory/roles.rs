@@ -16,11 +16,11 @@ use serde_json::json;
 
 use crate::db::entities::{role, role_permission, user_role};
 use crate::db::new_id;
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, Duplicate, OnDuplicate};
 use crate::services::audit;
 use crate::state::AppState;
 
-use super::{check_key, duplicate_or};
+use super::check_key;
 
 /// A permission grant as admins write it.
 #[derive(Debug, Clone)]
@@ -54,7 +54,10 @@ pub(super) async fn insert_role(
     }
     .insert(db)
     .await
-    .map_err(|e| duplicate_or(e, "input.key", "a role with this key exists"))?;
+    .on_duplicate(Duplicate::Field {
+        path: "input.key",
+        message: "a role with this key exists",
+    })?;
     write_grants(db, &model.id, grants).await?;
     Ok(model)
 }

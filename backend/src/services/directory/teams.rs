@@ -12,11 +12,11 @@ use serde_json::json;
 
 use crate::db::entities::{team, team_member};
 use crate::db::new_id;
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, Duplicate, OnDuplicate};
 use crate::services::audit;
 use crate::state::AppState;
 
-use super::{check_key, duplicate_or};
+use super::check_key;
 
 /// The ids of teams named by key; an unknown key is a validation problem at `path`.
 pub(super) async fn team_ids(
@@ -54,7 +54,10 @@ pub async fn create_team(
     }
     .insert(&txn)
     .await
-    .map_err(|e| duplicate_or(e, "input.key", "a team with this key exists"))?;
+    .on_duplicate(Duplicate::Field {
+        path: "input.key",
+        message: "a team with this key exists",
+    })?;
     audit::system_event(
         &txn,
         actor,

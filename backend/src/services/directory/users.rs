@@ -13,11 +13,10 @@ use serde_json::json;
 use crate::auth::password;
 use crate::db::entities::{team_member, user, user_role};
 use crate::db::new_id;
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, Duplicate, OnDuplicate};
 use crate::services::audit;
 use crate::state::AppState;
 
-use super::duplicate_or;
 use super::roles::role_ids;
 use super::teams::team_ids;
 
@@ -124,7 +123,10 @@ pub async fn create_user(
     }
     .insert(&txn)
     .await
-    .map_err(|e| duplicate_or(e, "input.email", "a user with this email exists"))?;
+    .on_duplicate(Duplicate::Field {
+        path: "input.email",
+        message: "a user with this email exists",
+    })?;
     set_memberships(&txn, &model.id, Some(roles), Some(teams)).await?;
     audit::system_event(
         &txn,

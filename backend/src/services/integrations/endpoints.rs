@@ -12,8 +12,8 @@ use sea_orm::{
 use serde_json::json;
 
 use crate::db::entities::integration;
-use crate::db::{is_unique_violation, new_id, statement};
-use crate::error::{AppError, AppResult};
+use crate::db::{new_id, statement};
+use crate::error::{AppError, AppResult, Duplicate, OnDuplicate};
 use crate::integrations::webhook;
 use crate::services::audit;
 use crate::state::AppState;
@@ -111,12 +111,9 @@ pub async fn create_integration(
     }
     .insert(&txn)
     .await
-    .map_err(|e| {
-        if is_unique_violation(&e) {
-            AppError::invalid("input.key", "an integration with this key exists")
-        } else {
-            e.into()
-        }
+    .on_duplicate(Duplicate::Field {
+        path: "input.key",
+        message: "an integration with this key exists",
     })?;
     audit::system_event(
         &txn,
