@@ -1,6 +1,10 @@
-//! The one error type of the services. Each variant names the `extensions.code` it maps to in
-//! the GraphQL API (see `graphql::error`). `Internal` carries its cause for the log only: the
-//! client sees a generic message.
+//! The one error type of the services. Each variant names the code it maps to; each transport
+//! renders it at its own boundary: `graphql::error` as `extensions.code`, `http::error` as a
+//! status and `{"error": {"code", ...}}`. `Internal` carries its cause for the log only: the
+//! client sees a generic message, and the boundary logs the cause once.
+//!
+//! Unique-constraint violations become client errors here too (`OnDuplicate`), so a duplicate
+//! answers the same shape whichever service hit it.
 
 use handoff_shared::{ErrorCode, Problem};
 
