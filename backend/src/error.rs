@@ -107,7 +107,7 @@ pub enum Duplicate<'a> {
 /// database error into `Internal`. This is the one place that maps duplicates, so their codes
 /// and shapes cannot drift apart from one service to the next:
 ///
-/// ```ignore
+/// ```text
 /// model.insert(&txn).await.on_duplicate(Duplicate::Field {
 ///     path: "input.key",
 ///     message: "a team with this key exists",
