@@ -52,7 +52,9 @@ pub fn truncate_micros(t: DateTime<Utc>) -> DateTime<Utc> {
     t.with_nanosecond(nanos).unwrap_or(t)
 }
 
-/// Whether a database error is a unique-constraint violation (a duplicate).
+/// Whether a database error is a unique-constraint violation (a duplicate). To turn one into a
+/// client error use `error::OnDuplicate`, the one mapping; this is for code that recovers
+/// instead (a concurrent submission with the same idempotency key answers the winner).
 pub fn is_unique_violation(err: &DbErr) -> bool {
     matches!(
         err.sql_err(),

@@ -1,6 +1,10 @@
-//! The one error type of the services. Each variant names the `extensions.code` it maps to in
-//! the GraphQL API (see `graphql::error`). `Internal` carries its cause for the log only: the
-//! client sees a generic message.
+//! The one error type of the services. Each variant names the code it maps to; each transport
+//! renders it at its own boundary: `graphql::error` as `extensions.code`, `http::error` as a
+//! status and `{"error": {"code", ...}}`. `Internal` carries its cause for the log only: the
+//! client sees a generic message, and the boundary logs the cause once.
+//!
+//! Unique-constraint violations become client errors here too (`OnDuplicate`), so a duplicate
+//! answers the same shape whichever service hit it.
 
 use handoff_shared::{ErrorCode, Problem};
 
@@ -82,6 +86,48 @@ impl AppError {
 
     pub fn not_found(what: impl std::fmt::Display) -> Self {
         AppError::NotFound(format!("{what} not found"))
+    }
+}
+
+/// What a unique-constraint violation means at the statement that hit it. The database only
+/// says "duplicate"; the caller knows whether a value the client chose is taken or a
+/// concurrent writer won a race, and which input it was.
+#[derive(Debug, Clone, Copy)]
+pub enum Duplicate<'a> {
+    /// A value the client chose is taken (a key, an email): `VALIDATION_FAILED` with one
+    /// problem at `path`, so a form shows it beside the input. Retrying the same input fails
+    /// the same way.
+    Field { path: &'a str, message: &'a str },
+    /// Another writer got there first while this transaction ran: `CONFLICT`. The client
+    /// reloads and retries.
+    Race(&'a str),
+}
+
+/// Turns a unique-constraint violation into the client error the caller names, and every other
+/// database error into `Internal`. This is the one place that maps duplicates, so their codes
+/// and shapes cannot drift apart from one service to the next:
+///
+/// ```text
+/// model.insert(&txn).await.on_duplicate(Duplicate::Field {
+///     path: "input.key",
+///     message: "a team with this key exists",
+/// })?;
+/// ```
+pub trait OnDuplicate<T> {
+    fn on_duplicate(self, meaning: Duplicate<'_>) -> AppResult<T>;
+}
+
+impl<T> OnDuplicate<T> for Result<T, sea_orm::DbErr> {
+    fn on_duplicate(self, meaning: Duplicate<'_>) -> AppResult<T> {
+        self.map_err(|err| {
+            if !crate::db::is_unique_violation(&err) {
+                return err.into();
+            }
+            match meaning {
+                Duplicate::Field { path, message } => AppError::invalid(path, message),
+                Duplicate::Race(message) => AppError::Conflict(message.to_owned()),
+            }
+        })
     }
 }
 

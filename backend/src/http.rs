@@ -2,6 +2,9 @@
 //! subscriptions), `/healthz`, `/readyz`, the embedded web app at every other path, with
 //! compression, tracing, request ids, a body limit and a timeout.
 //! No business logic: credentials become a `Caller`, everything else is the schema's.
+//!
+//! Errors outside GraphQL render through `AppError`'s `IntoResponse` (`error`), so every
+//! route answers the same `{"error": {"code", "message"}}` shape with the same codes.
 
 use std::time::Duration;
 
@@ -20,8 +23,10 @@ use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetReques
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
+pub mod error;
 pub mod hooks;
 
+use crate::error::AppError;
 use crate::graphql::AppSchema;
 use crate::graphql::guards::Caller;
 use crate::graphql::loaders::Loaders;
@@ -114,7 +119,11 @@ async fn graphql_get(State(s): State<HttpState>, req: axum::extract::Request) ->
         return Html(page).into_response();
     };
     let Ok(protocol) = GraphQLProtocol::from_request_parts(&mut parts, &()).await else {
-        return (StatusCode::BAD_REQUEST, "unsupported websocket protocol").into_response();
+        let err = AppError::invalid(
+            "headers.sec-websocket-protocol",
+            "use graphql-transport-ws or graphql-ws",
+        );
+        return (StatusCode::BAD_REQUEST, err).into_response();
     };
     let header_bearer = bearer(&parts.headers).map(str::to_owned);
     ws.protocols(ALL_WEBSOCKET_PROTOCOLS)
@@ -144,17 +153,16 @@ async fn healthz() -> &'static str {
     "ok"
 }
 
-/// Ready when the database answers.
+/// Ready when the database answers. Not ready is `INTERNAL` (the cause is logged, not shown)
+/// answered with 503, the status load balancers and orchestrators act on.
 async fn readyz(State(s): State<HttpState>) -> Response {
     match s.app.db.execute_unprepared("SELECT 1").await {
         Ok(_) => Json(serde_json::json!({"status": "ready"})).into_response(),
         Err(e) => {
-            tracing::warn!(error = %e, "readiness check failed");
-            (
-                StatusCode::SERVICE_UNAVAILABLE,
-                Json(serde_json::json!({"status": "database unavailable"})),
-            )
-                .into_response()
+            let err = AppError::Internal(
+                anyhow::Error::new(e).context("readiness check: the database does not answer"),
+            );
+            (StatusCode::SERVICE_UNAVAILABLE, err).into_response()
         }
     }
 }

@@ -1,7 +1,10 @@
-//! The stable error codes clients branch on (GraphQL `extensions.code`).
+//! The stable error codes clients branch on: GraphQL `extensions.code`, and `error.code` in
+//! the JSON body of the HTTP routes outside GraphQL (`/hooks`, `/readyz`).
 //!
 //! Clients must branch on these codes, never on message text; renaming one is a breaking
-//! change of the public API.
+//! change of the public API. The server sets codes only from this enum, never as strings, and
+//! every code here is produced by some path except the one marked reserved (the backend's
+//! API test `every_error_code_is_produced_by_some_path` checks it).
 
 use serde::{Deserialize, Serialize};
 
@@ -21,7 +24,10 @@ pub enum ErrorCode {
     Conflict,
     /// `INVALID_DEFINITION`: a workflow definition failed validation or its tests.
     InvalidDefinition,
-    /// `RATE_LIMITED`: too many requests; retry later.
+    /// `RATE_LIMITED`: too many requests; retry later (HTTP 429).
+    ///
+    /// Reserved: no path produces it yet. It is listed so that clients handle throttling
+    /// (planned for sign-in) from the start, and adding it later is not a breaking change.
     RateLimited,
     /// `INTERNAL`: an unexpected failure; details are only in the server log.
     Internal,

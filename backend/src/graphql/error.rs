@@ -56,6 +56,8 @@ pub fn loader_error(err: std::sync::Arc<AppError>) -> async_graphql::Error {
 /// Gives every error a code, including those async-graphql raises itself: a request it refuses
 /// before resolving (syntax, unknown field, depth or complexity limits) is `VALIDATION_FAILED`;
 /// a resolver error that did not come from `AppError` is `INTERNAL`, and its text is hidden.
+/// Queries and mutations pass through `request`, subscriptions through `subscribe` (each event
+/// of the stream), so no transport answers an error without a code.
 pub struct ErrorCodes;
 
 impl async_graphql::extensions::ExtensionFactory for ErrorCodes {
@@ -74,25 +76,44 @@ impl async_graphql::extensions::Extension for ErrorCodesExtension {
         next: async_graphql::extensions::NextRequest<'_>,
     ) -> async_graphql::Response {
         let mut resp = next.run(ctx).await;
-        for err in &mut resp.errors {
-            let has_code = err
-                .extensions
-                .as_ref()
-                .is_some_and(|e| e.get("code").is_some());
-            if has_code {
-                continue;
-            }
-            let code = if err.path.is_empty() {
-                handoff_shared::ErrorCode::ValidationFailed
-            } else {
-                tracing::error!(error = %err.message, path = ?err.path, "resolver error without a code");
-                err.message = "internal error".into();
-                handoff_shared::ErrorCode::Internal
-            };
-            err.extensions
-                .get_or_insert_with(Default::default)
-                .set("code", code.as_str());
-        }
+        give_codes(&mut resp);
         resp
+    }
+
+    fn subscribe<'s>(
+        &self,
+        ctx: &async_graphql::extensions::ExtensionContext<'_>,
+        stream: futures::stream::BoxStream<'s, async_graphql::Response>,
+        next: async_graphql::extensions::NextSubscribe<'_>,
+    ) -> futures::stream::BoxStream<'s, async_graphql::Response> {
+        use futures::StreamExt;
+        next.run(ctx, stream)
+            .map(|mut resp| {
+                give_codes(&mut resp);
+                resp
+            })
+            .boxed()
+    }
+}
+
+fn give_codes(resp: &mut async_graphql::Response) {
+    for err in &mut resp.errors {
+        let has_code = err
+            .extensions
+            .as_ref()
+            .is_some_and(|e| e.get("code").is_some());
+        if has_code {
+            continue;
+        }
+        let code = if err.path.is_empty() {
+            handoff_shared::ErrorCode::ValidationFailed
+        } else {
+            tracing::error!(error = %err.message, path = ?err.path, "resolver error without a code");
+            err.message = "internal error".into();
+            handoff_shared::ErrorCode::Internal
+        };
+        err.extensions
+            .get_or_insert_with(Default::default)
+            .set("code", code.as_str());
     }
 }

@@ -4,10 +4,11 @@
 //! idempotency (a `webhook-id` or `Idempotency-Key` header makes retries answer the first
 //! request).
 //!
-//! Answers `201 {"id", "number"}`, or a JSON error `{"code", "message"}` with the status of the
-//! code: 401 `UNAUTHENTICATED` (unknown or revoked token, wrong workflow, a signature missing or
-//! wrong), 415 `UNSUPPORTED_MEDIA_TYPE`, 422 `VALIDATION_FAILED` (with `fields: [{path,
-//! message}]`), 403, 404, 409, 500 `INTERNAL`.
+//! Answers `201 {"id", "number"}`, or an error rendered by `http::error` as
+//! `{"error": {"code", "message", "fields"?}}` with the status of its code: 401
+//! `UNAUTHENTICATED` (unknown or revoked token, wrong workflow, a signature missing or wrong),
+//! 422 `VALIDATION_FAILED` (with `fields: [{path, message}]`), 403, 404, 409, 500 `INTERNAL`.
+//! A body sent as anything but `application/json` is `VALIDATION_FAILED` answered with 415.
 
 use axum::Json;
 use axum::body::Bytes;
@@ -42,35 +43,6 @@ pub const SERVER_OWNED: &[&str] = &[
     "closed_at",
 ];
 
-fn refuse(status: StatusCode, code: &str, message: &str) -> Response {
-    (status, Json(json!({"code": code, "message": message}))).into_response()
-}
-
-fn app_error(e: AppError) -> Response {
-    let code = e.code().as_str();
-    match e {
-        AppError::Validation { message, problems } => (
-            StatusCode::UNPROCESSABLE_ENTITY,
-            Json(json!({"code": code, "message": message, "fields": problems})),
-        )
-            .into_response(),
-        AppError::Internal(cause) => {
-            tracing::error!(error = ?cause, "inbound hook failed");
-            refuse(StatusCode::INTERNAL_SERVER_ERROR, code, "internal error")
-        }
-        other => {
-            let status = match other {
-                AppError::Unauthenticated(_) => StatusCode::UNAUTHORIZED,
-                AppError::Forbidden(_) => StatusCode::FORBIDDEN,
-                AppError::NotFound(_) => StatusCode::NOT_FOUND,
-                AppError::Conflict(_) => StatusCode::CONFLICT,
-                _ => StatusCode::UNPROCESSABLE_ENTITY,
-            };
-            refuse(status, code, &other.message())
-        }
-    }
-}
-
 fn is_json(headers: &HeaderMap) -> bool {
     headers
         .get(header::CONTENT_TYPE)
@@ -83,6 +55,8 @@ fn header_str<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
     headers.get(name).and_then(|v| v.to_str().ok())
 }
 
+/// Checks the content type here, where HTTP is; everything else is `accept`'s, whose errors
+/// render through `AppError`'s `IntoResponse` (`http::error`).
 pub async fn receive(
     State(s): State<HttpState>,
     Path((workflow, token)): Path<(String, String)>,
@@ -90,38 +64,48 @@ pub async fn receive(
     body: Bytes,
 ) -> Response {
     if !is_json(&headers) {
-        return refuse(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "UNSUPPORTED_MEDIA_TYPE",
+        // The problem is the input (`VALIDATION_FAILED`); 415 is HTTP's more precise word for
+        // it, and what HTTP clients and proxies look at.
+        let err = AppError::invalid(
+            "headers.content-type",
             "send the body as Content-Type: application/json",
         );
+        return (StatusCode::UNSUPPORTED_MEDIA_TYPE, err).into_response();
     }
-    let unknown = || {
-        refuse(
-            StatusCode::UNAUTHORIZED,
-            "UNAUTHENTICATED",
-            "unknown or revoked hook token",
-        )
-    };
-    let hook = match integrations::hook_by_token(&s.app.db, &token).await {
-        Ok(Some(h)) if h.workflow_key == workflow => h,
-        Ok(_) => return unknown(),
-        Err(e) => return app_error(e),
-    };
-    let webhook_id = header_str(&headers, "webhook-id");
-    if let Some(secret) = &hook.secret
-        && let Err(e) = webhook::verify(
+    match accept(&s, workflow, &token, &headers, &body).await {
+        Ok(created) => created.into_response(),
+        Err(e) => e.into_response(),
+    }
+}
+
+/// Authenticates the hook (token, then signature) and submits the body as the hook's service
+/// user. Answers `201 {"id", "number"}`.
+async fn accept(
+    s: &HttpState,
+    workflow: String,
+    token: &str,
+    headers: &HeaderMap,
+    body: &Bytes,
+) -> Result<(StatusCode, Json<Value>), AppError> {
+    // One answer for an unknown token, a revoked one and one of another workflow, so a caller
+    // cannot probe which tokens exist.
+    let hook = integrations::hook_by_token(&s.app.db, token)
+        .await?
+        .filter(|h| h.workflow_key == workflow)
+        .ok_or_else(|| AppError::Unauthenticated("unknown or revoked hook token".into()))?;
+    let webhook_id = header_str(headers, "webhook-id");
+    if let Some(secret) = &hook.secret {
+        webhook::verify(
             secret,
             webhook_id,
-            header_str(&headers, "webhook-timestamp"),
-            header_str(&headers, "webhook-signature"),
-            &body,
+            header_str(headers, "webhook-timestamp"),
+            header_str(headers, "webhook-signature"),
+            body,
             s.app.clock.now().timestamp(),
         )
-    {
-        return refuse(StatusCode::UNAUTHORIZED, "UNAUTHENTICATED", e.message());
+        .map_err(|e| AppError::Unauthenticated(e.message().to_owned()))?;
     }
-    let fields = match serde_json::from_slice::<Value>(&body) {
+    let fields = match serde_json::from_slice::<Value>(body) {
         Ok(Value::Object(mut map)) => {
             for key in SERVER_OWNED {
                 map.remove(*key);
@@ -129,30 +113,24 @@ pub async fn receive(
             Value::Object(map)
         }
         _ => {
-            return app_error(AppError::invalid(
+            return Err(AppError::invalid(
                 "body",
                 "must be a JSON object of field values",
             ));
         }
     };
-    let principal = match integrations::hook_principal(&s.app.db, &hook).await {
-        Ok(p) => p,
-        Err(e) => return app_error(e),
-    };
+    let principal = integrations::hook_principal(&s.app.db, &hook).await?;
     let idempotency_key = webhook_id
-        .or_else(|| header_str(&headers, "idempotency-key"))
+        .or_else(|| header_str(headers, "idempotency-key"))
         .map(str::to_owned);
     let input = requests::SubmitInput {
         workflow,
         fields,
         idempotency_key,
     };
-    match requests::submit(&s.app, &principal, input).await {
-        Ok(req) => (
-            StatusCode::CREATED,
-            Json(json!({"id": req.id, "number": req.number})),
-        )
-            .into_response(),
-        Err(e) => app_error(e),
-    }
+    let req = requests::submit(&s.app, &principal, input).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({"id": req.id, "number": req.number})),
+    ))
 }

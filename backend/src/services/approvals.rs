@@ -16,7 +16,7 @@ use serde_json::json;
 use crate::db::entities::{approval_decision, approval_step, request, user};
 use crate::db::new_id;
 use crate::engine::approvals::{RoundState, StepOutcome, step_outcome};
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, Duplicate, OnDuplicate};
 use crate::services::change::Change;
 use crate::services::directory;
 use crate::services::facts::Requester;
@@ -257,13 +257,7 @@ pub async fn decide(
     }
     .insert(change.db())
     .await
-    .map_err(|e| {
-        if crate::db::is_unique_violation(&e) {
-            AppError::Conflict("you already decided on this step".into())
-        } else {
-            e.into()
-        }
-    })?;
+    .on_duplicate(Duplicate::Race("you already decided on this step"))?;
     change
         .record(
             "decided",

@@ -11,7 +11,7 @@ use serde::Serialize;
 
 use crate::db::entities::event;
 use crate::engine::{GENESIS, HashInput, event_hash};
-use crate::error::{AppError, AppResult};
+use crate::error::{AppResult, Duplicate, OnDuplicate};
 
 /// The stream of administrative events (users, roles, workflows).
 pub const SYSTEM_STREAM: &str = "system";
@@ -69,13 +69,11 @@ pub async fn append(db: &impl ConnectionTrait, new: NewEvent<'_>) -> AppResult<e
         prev_hash: Set(prev_hash),
         hash: Set(hash),
     };
-    model.insert(db).await.map_err(|e| {
-        if crate::db::is_unique_violation(&e) {
-            AppError::Conflict("another change was recorded at the same time; try again".into())
-        } else {
-            e.into()
-        }
-    })
+    // Two writers that read the same chain head both try the next `seq`; the unique index
+    // on (stream, seq) lets exactly one of them win.
+    model.insert(db).await.on_duplicate(Duplicate::Race(
+        "another change was recorded at the same time; try again",
+    ))
 }
 
 /// Appends an administrative event (users, teams, roles, workflows, integrations) to the

@@ -14,7 +14,7 @@ use serde_json::json;
 use crate::auth::Principal;
 use crate::db::entities::{role, team, workflow};
 use crate::db::new_id;
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, Duplicate, OnDuplicate};
 use crate::services::audit;
 use crate::state::AppState;
 
@@ -172,16 +172,10 @@ pub async fn publish_checked(
     }
     .insert(&txn)
     .await
-    .map_err(|e| {
-        if crate::db::is_unique_violation(&e) {
-            AppError::Conflict(format!(
-                "workflow \"{}\" was published by someone else at the same time",
-                def.key
-            ))
-        } else {
-            e.into()
-        }
-    })?;
+    .on_duplicate(Duplicate::Race(&format!(
+        "workflow \"{}\" was published by someone else at the same time",
+        def.key
+    )))?;
     audit::system_event(
         &txn,
         actor,

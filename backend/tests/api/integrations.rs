@@ -892,8 +892,8 @@ async fn an_inbound_hook_creates_one_request_per_idempotency_key() {
     // The same form validation as everywhere.
     let (status, err) = post(&c, &url, r#"{"title": "x", "amount": "lots"}"#, &[]).await;
     assert_eq!(status, 422);
-    assert_eq!(err["code"], "VALIDATION_FAILED");
-    assert_eq!(err["fields"][0]["path"], "fields.amount");
+    assert_eq!(err["error"]["code"], "VALIDATION_FAILED");
+    assert_eq!(err["error"]["fields"][0]["path"], "fields.amount");
     // Strictly JSON.
     let resp = c
         .app
@@ -914,7 +914,7 @@ async fn an_inbound_hook_creates_one_request_per_idempotency_key() {
     )
     .await;
     assert_eq!(status, 401);
-    assert_eq!(err["code"], "UNAUTHENTICATED");
+    assert_eq!(err["error"]["code"], "UNAUTHENTICATED");
     let other = url.replace("/hooks/int-test/", "/hooks/int-bulk/");
     assert_eq!(post(&c, &other, body, &[]).await.0, 401);
     // Revoked.

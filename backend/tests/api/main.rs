@@ -6,6 +6,7 @@ mod approvals;
 mod audit;
 mod auth;
 mod concurrency;
+mod errors;
 mod helpers;
 mod hostile_input;
 mod integrations;
