@@ -10,4 +10,5 @@ pub mod integrations;
 pub mod queries;
 pub mod reports;
 pub mod requests;
+pub mod subscriptions;
 pub mod workflows;

@@ -48,6 +48,7 @@ impl RequestFilter {
             assignee: self.assignee.clone(),
             requester: self.requester.clone(),
             priority: self.priority.map(|p| p.as_str().to_owned()),
+            sla_breached: self.sla_breached,
             text: self.text.clone(),
             created_from: self.created_from,
             created_to: self.created_to,
@@ -152,21 +153,10 @@ impl QueryRoot {
     ) -> Result<RequestConnection> {
         let state = ctx.data::<AppState>()?;
         let p = principal(ctx)?;
-        let filter = filter.unwrap_or_default();
-        if filter.sla_breached == Some(true) {
-            return Ok(RequestConnection {
-                edges: vec![],
-                page_info: PageInfo {
-                    has_next_page: false,
-                    end_cursor: None,
-                },
-                total_count: 0,
-            });
-        }
-        let page =
-            queries::list_requests(&state.db, p, &filter.to_service(), first, after.as_deref())
-                .await
-                .gql()?;
+        let filter = filter.unwrap_or_default().to_service();
+        let page = queries::list_requests(&state.db, p, &filter, first, after.as_deref())
+            .await
+            .gql()?;
         let end_cursor = page.items.last().map(|(c, _)| c.clone());
         Ok(RequestConnection {
             edges: page
