@@ -16,8 +16,8 @@ use handoff_shared::Permission;
 use sea_orm::DatabaseConnection;
 
 use crate::db::entities::{delivery_attempt, inbound_hook, integration, notification, outbox};
-use crate::error::AppError;
-use crate::graphql::error::{GqlResult, loader_error};
+use crate::error::{AppError, AppResult};
+use crate::graphql::error::{GqlResult, loader_error, unknown_stored};
 use crate::graphql::guards::{Authenticated, Perm, principal};
 use crate::graphql::loaders::Loaders;
 use crate::graphql::types::Request;
@@ -33,6 +33,35 @@ pub enum IntegrationKind {
     Chat,
 }
 
+impl IntegrationKind {
+    /// The kind stored as `s`; one this build does not know is an `INTERNAL` error.
+    fn from_stored(s: &str) -> AppResult<Self> {
+        [Kind::Webhook, Kind::Chat]
+            .into_iter()
+            .find(|k| k.as_str() == s)
+            .map(Self::from)
+            .ok_or_else(|| unknown_stored("integration kind", s))
+    }
+}
+
+impl From<Kind> for IntegrationKind {
+    fn from(k: Kind) -> Self {
+        match k {
+            Kind::Webhook => Self::Webhook,
+            Kind::Chat => Self::Chat,
+        }
+    }
+}
+
+impl From<IntegrationKind> for Kind {
+    fn from(k: IntegrationKind) -> Self {
+        match k {
+            IntegrationKind::Webhook => Self::Webhook,
+            IntegrationKind::Chat => Self::Chat,
+        }
+    }
+}
+
 /// An endpoint that definitions name by key. Its secret is never shown here.
 pub struct Integration(pub integration::Model);
 
@@ -44,17 +73,14 @@ impl Integration {
     async fn key(&self) -> &str {
         &self.0.key
     }
-    async fn kind(&self) -> IntegrationKind {
-        if self.0.kind == "chat" {
-            IntegrationKind::Chat
-        } else {
-            IntegrationKind::Webhook
-        }
+    async fn kind(&self) -> Result<IntegrationKind> {
+        Ok(IntegrationKind::from_stored(&self.0.kind)?)
     }
     /// The endpoint. A chat webhook's path is its credential, so it is shown as `…`; query
     /// strings and user info are never shown.
-    async fn url(&self) -> String {
-        redact_url(&self.0.url, self.0.kind == "chat")
+    async fn url(&self) -> Result<String> {
+        let kind = IntegrationKind::from_stored(&self.0.kind)?;
+        Ok(redact_url(&self.0.url, kind == IntegrationKind::Chat))
     }
     async fn enabled(&self) -> bool {
         self.0.enabled
@@ -196,7 +222,9 @@ impl Delivery {
     }
     /// What is (or was) sent.
     async fn payload(&self) -> Result<Json<serde_json::Value>> {
-        Ok(Json(serde_json::from_str(&self.0.payload)?))
+        Ok(Json(
+            serde_json::from_str(&self.0.payload).map_err(AppError::from)?,
+        ))
     }
     /// Every attempt, first first.
     async fn attempts_log(&self, ctx: &Context<'_>) -> Result<Vec<DeliveryAttempt>> {
@@ -433,10 +461,7 @@ impl IntegrationMutation {
         let p = principal(ctx)?;
         let new = svc::NewIntegration {
             key: input.key,
-            kind: match input.kind {
-                IntegrationKind::Webhook => Kind::Webhook,
-                IntegrationKind::Chat => Kind::Chat,
-            },
+            kind: input.kind.into(),
             url: input.url,
             secret: input.secret,
         };

@@ -397,7 +397,7 @@ impl MutationRoot {
             .await
             .gql()?;
         Ok(NewApiToken {
-            token: t.token.into(),
+            token: t.token.try_into()?,
             secret: t.secret,
         })
     }
@@ -405,10 +405,10 @@ impl MutationRoot {
     #[graphql(guard = "Authenticated")]
     async fn revoke_api_token(&self, ctx: &Context<'_>, id: ID) -> Result<ApiToken> {
         let state = ctx.data::<AppState>()?;
-        Ok(directory::revoke_api_token(state, principal(ctx)?, &id)
+        let token = directory::revoke_api_token(state, principal(ctx)?, &id)
             .await
-            .gql()?
-            .into())
+            .gql()?;
+        Ok(token.try_into()?)
     }
 }
 

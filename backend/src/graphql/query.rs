@@ -3,6 +3,7 @@
 use async_graphql::{Context, Enum, ID, InputObject, Object, Result};
 use chrono::{DateTime, Utc};
 use handoff_shared::Permission;
+use handoff_shared::definition::{Priority as DefPriority, StatusCategory as DefCategory};
 
 use crate::graphql::error::GqlResult;
 use crate::graphql::guards::{Authenticated, Perm, principal};
@@ -43,11 +44,15 @@ impl RequestFilter {
         queries::RequestFilter {
             workflow: self.workflow.clone(),
             status: self.status.clone(),
-            category: self.category.map(|c| c.as_str().to_owned()),
+            category: self
+                .category
+                .map(|c| DefCategory::from(c).as_str().to_owned()),
             team: self.team.clone(),
             assignee: self.assignee.clone(),
             requester: self.requester.clone(),
-            priority: self.priority.map(|p| p.as_str().to_owned()),
+            priority: self
+                .priority
+                .map(|p| DefPriority::from(p).as_str().to_owned()),
             sla_breached: self.sla_breached,
             text: self.text.clone(),
             created_from: self.created_from,
@@ -231,10 +236,10 @@ impl QueryRoot {
             from: f.from,
             to: f.to,
         };
-        Ok(reports::dashboard(&state.db, p, &filter, state.clock.now())
+        let dashboard = reports::dashboard(&state.db, p, &filter, state.clock.now())
             .await
-            .gql()?
-            .into())
+            .gql()?;
+        Ok(Dashboard::try_from(dashboard)?)
     }
 
     /// The audit trail across requests, newest first.
@@ -342,7 +347,7 @@ impl QueryRoot {
             .await
             .gql()?
             .into_iter()
-            .map(ApiToken::from)
-            .collect())
+            .map(ApiToken::try_from)
+            .collect::<crate::error::AppResult<_>>()?)
     }
 }

@@ -3,16 +3,19 @@
 
 use async_graphql::{ComplexObject, Context, Enum, ID, Json, Object, Result, SimpleObject};
 use chrono::{DateTime, Utc};
-use handoff_shared::definition::{Definition, FieldType, StatusCategory as DefCategory};
+use handoff_shared::definition::{
+    Definition, Priority as DefPriority, StatusCategory as DefCategory,
+};
 
 use crate::db::entities::{
     api_token, approval_decision, approval_step, event, request, role_permission, team, user,
     workflow,
 };
-use crate::graphql::error::{GqlResult, loader_error};
+use crate::error::{AppError, AppResult};
+use crate::graphql::error::{GqlResult, loader_error, unknown_stored};
 use crate::graphql::guards::principal;
 use crate::graphql::loaders::Loaders;
-use crate::services::{directory::RoleWithGrants, reports, requests, workflows};
+use crate::services::{approvals, directory::RoleWithGrants, reports, requests, workflows};
 use crate::state::AppState;
 
 fn loaders<'a>(ctx: &'a Context<'_>) -> Result<&'a Loaders> {
@@ -38,27 +41,33 @@ pub enum StatusCategory {
 }
 
 impl StatusCategory {
-    pub fn parse(s: &str) -> Self {
-        match s {
-            "open" => Self::Open,
-            "active" => Self::Active,
-            "waiting" => Self::Waiting,
-            _ => Self::Done,
-        }
-    }
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Open => "open",
-            Self::Active => "active",
-            Self::Waiting => "waiting",
-            Self::Done => "done",
-        }
+    /// The category stored as `s`; one this build does not know is an `INTERNAL` error.
+    pub fn from_stored(s: &str) -> AppResult<Self> {
+        DefCategory::parse(s)
+            .map(Self::from)
+            .ok_or_else(|| unknown_stored("status category", s))
     }
 }
 
 impl From<DefCategory> for StatusCategory {
     fn from(c: DefCategory) -> Self {
-        Self::parse(c.as_str())
+        match c {
+            DefCategory::Open => Self::Open,
+            DefCategory::Active => Self::Active,
+            DefCategory::Waiting => Self::Waiting,
+            DefCategory::Done => Self::Done,
+        }
+    }
+}
+
+impl From<StatusCategory> for DefCategory {
+    fn from(c: StatusCategory) -> Self {
+        match c {
+            StatusCategory::Open => Self::Open,
+            StatusCategory::Active => Self::Active,
+            StatusCategory::Waiting => Self::Waiting,
+            StatusCategory::Done => Self::Done,
+        }
     }
 }
 
@@ -71,20 +80,32 @@ pub enum Priority {
 }
 
 impl Priority {
-    pub fn parse(s: &str) -> Self {
-        match s {
-            "low" => Self::Low,
-            "high" => Self::High,
-            "urgent" => Self::Urgent,
-            _ => Self::Normal,
+    /// The priority stored as `s`; one this build does not know is an `INTERNAL` error.
+    pub fn from_stored(s: &str) -> AppResult<Self> {
+        DefPriority::parse(s)
+            .map(Self::from)
+            .ok_or_else(|| unknown_stored("priority", s))
+    }
+}
+
+impl From<DefPriority> for Priority {
+    fn from(p: DefPriority) -> Self {
+        match p {
+            DefPriority::Low => Self::Low,
+            DefPriority::Normal => Self::Normal,
+            DefPriority::High => Self::High,
+            DefPriority::Urgent => Self::Urgent,
         }
     }
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Low => "low",
-            Self::Normal => "normal",
-            Self::High => "high",
-            Self::Urgent => "urgent",
+}
+
+impl From<Priority> for DefPriority {
+    fn from(p: Priority) -> Self {
+        match p {
+            Priority::Low => Self::Low,
+            Priority::Normal => Self::Normal,
+            Priority::High => Self::High,
+            Priority::Urgent => Self::Urgent,
         }
     }
 }
@@ -99,14 +120,16 @@ pub enum ApprovalState {
 }
 
 impl ApprovalState {
-    fn parse(s: &str) -> Self {
-        match s {
-            "ACTIVE" => Self::Active,
-            "APPROVED" => Self::Approved,
-            "REJECTED" => Self::Rejected,
-            "SKIPPED" => Self::Skipped,
-            _ => Self::Pending,
-        }
+    /// The state stored as `s`; one this build does not know is an `INTERNAL` error.
+    fn from_stored(s: &str) -> AppResult<Self> {
+        Ok(match s {
+            approvals::PENDING => Self::Pending,
+            approvals::ACTIVE => Self::Active,
+            approvals::APPROVED => Self::Approved,
+            approvals::REJECTED => Self::Rejected,
+            approvals::SKIPPED => Self::Skipped,
+            other => return Err(unknown_stored("approval state", other)),
+        })
     }
 }
 
@@ -210,19 +233,21 @@ impl Role {
     async fn builtin(&self) -> bool {
         self.0.role.builtin
     }
-    async fn permissions(&self) -> Vec<RoleGrant> {
-        self.0.grants.iter().map(grant).collect()
+    async fn permissions(&self) -> Result<Vec<RoleGrant>> {
+        Ok(self.0.grants.iter().map(grant).collect::<AppResult<_>>()?)
     }
 }
 
-fn grant(g: &role_permission::Model) -> RoleGrant {
-    RoleGrant {
+/// A grant as stored: unreadable workflow scopes are an error, never "every workflow".
+fn grant(g: &role_permission::Model) -> AppResult<RoleGrant> {
+    let workflows = match g.workflows.as_deref() {
+        None => None,
+        Some(w) => Some(serde_json::from_str(w)?),
+    };
+    Ok(RoleGrant {
         permission: g.permission.clone(),
-        workflows: g
-            .workflows
-            .as_deref()
-            .and_then(|w| serde_json::from_str(w).ok()),
-    }
+        workflows,
+    })
 }
 
 /// A permission name and what it allows.
@@ -246,19 +271,17 @@ pub struct Status {
     pub category: StatusCategory,
 }
 
-fn status_of(def: &Definition, key: &str) -> Status {
-    match def.status(key) {
-        Some(s) => Status {
-            key: s.key.clone(),
-            label: s.label.clone(),
-            category: s.category.into(),
-        },
-        None => Status {
-            key: key.to_owned(),
-            label: key.to_owned(),
-            category: StatusCategory::Open,
-        },
-    }
+/// The status `key` of a definition. A request's status is always one of its workflow
+/// version's (versions never change), so a missing one is an `INTERNAL` error.
+fn status_of(def: &Definition, key: &str) -> AppResult<Status> {
+    let s = def
+        .status(key)
+        .ok_or_else(|| unknown_stored("status", key))?;
+    Ok(Status {
+        key: s.key.clone(),
+        label: s.label.clone(),
+        category: s.category.into(),
+    })
 }
 
 /// One field of a workflow's form.
@@ -280,13 +303,6 @@ pub struct FieldSpec {
     pub help: Option<String>,
     pub intake: bool,
     pub currency: Option<String>,
-}
-
-fn kind_name(k: &FieldType) -> String {
-    serde_json::to_value(k)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_owned))
-        .unwrap_or_default()
 }
 
 /// A published version of a workflow definition.
@@ -337,7 +353,7 @@ impl Workflow {
             .map(|f| FieldSpec {
                 key: f.key.clone(),
                 label: f.label.clone(),
-                kind: kind_name(&f.kind),
+                kind: f.kind.as_str().to_owned(),
                 required: f.required,
                 required_if: f.required_if.clone(),
                 visible_if: f.visible_if.clone(),
@@ -417,10 +433,10 @@ impl Request {
             .ok_or_else(|| async_graphql::Error::new("workflow missing"))
     }
     async fn status(&self, ctx: &Context<'_>) -> Result<Status> {
-        Ok(status_of(&*self.def(ctx).await?, &self.0.status))
+        Ok(status_of(&*self.def(ctx).await?, &self.0.status)?)
     }
-    async fn priority(&self) -> Priority {
-        Priority::parse(&self.0.priority)
+    async fn priority(&self) -> Result<Priority> {
+        Ok(Priority::from_stored(&self.0.priority)?)
     }
     async fn team(&self, ctx: &Context<'_>) -> Result<Option<Team>> {
         let Some(key) = &self.0.team else {
@@ -443,7 +459,9 @@ impl Request {
     }
     /// Field values by key (money as decimal strings).
     async fn fields(&self) -> Result<Json<serde_json::Value>> {
-        Ok(Json(serde_json::from_str(&self.0.fields)?))
+        Ok(Json(
+            serde_json::from_str(&self.0.fields).map_err(AppError::from)?,
+        ))
     }
     /// Increases with every change; pass it as `expectedVersion` to refuse stale edits.
     async fn version(&self) -> i32 {
@@ -484,17 +502,21 @@ impl Request {
         let list = requests::available_transitions(state, p, &self.0, &def)
             .await
             .gql()?;
-        Ok(list
+        let options = list
             .into_iter()
-            .map(|t| TransitionOption {
-                to: status_of(&def, &t.to),
-                key: t.key,
-                label: t.label,
-                requires: t.requires,
-                comment_required: t.comment == handoff_shared::definition::CommentRule::Required,
-                rework: t.rework,
+            .map(|t| {
+                Ok(TransitionOption {
+                    to: status_of(&def, &t.to)?,
+                    key: t.key,
+                    label: t.label,
+                    requires: t.requires,
+                    comment_required: t.comment
+                        == handoff_shared::definition::CommentRule::Required,
+                    rework: t.rework,
+                })
             })
-            .collect())
+            .collect::<AppResult<_>>()?;
+        Ok(options)
     }
     /// Webhook and chat deliveries its events caused, oldest first (failures included).
     async fn deliveries(
@@ -524,8 +546,8 @@ impl ApprovalStep {
     async fn key(&self) -> &str {
         &self.0.key
     }
-    async fn state(&self) -> ApprovalState {
-        ApprovalState::parse(&self.0.state)
+    async fn state(&self) -> Result<ApprovalState> {
+        Ok(ApprovalState::from_stored(&self.0.state)?)
     }
     async fn policy(&self) -> &str {
         &self.0.policy
@@ -540,7 +562,7 @@ impl ApprovalStep {
         self.0.completed_at
     }
     async fn approvers(&self, ctx: &Context<'_>) -> Result<Vec<User>> {
-        let ids: Vec<String> = serde_json::from_str(&self.0.approvers)?;
+        let ids: Vec<String> = serde_json::from_str(&self.0.approvers).map_err(AppError::from)?;
         let users = loaders(ctx)?
             .users
             .load_many(ids.clone())
@@ -608,7 +630,9 @@ impl Event {
         self.0.at
     }
     async fn data(&self) -> Result<Json<serde_json::Value>> {
-        Ok(Json(serde_json::from_str(&self.0.data)?))
+        Ok(Json(
+            serde_json::from_str(&self.0.data).map_err(AppError::from)?,
+        ))
     }
     /// SHA-256 chaining this event to `prevHash`.
     async fn hash(&self) -> &str {
@@ -673,16 +697,19 @@ pub struct ApiToken {
     pub last_used_at: Option<DateTime<Utc>>,
 }
 
-impl From<api_token::Model> for ApiToken {
-    fn from(t: api_token::Model) -> Self {
-        Self {
+impl TryFrom<api_token::Model> for ApiToken {
+    type Error = AppError;
+
+    /// Unreadable stored roles are an error, never an empty list.
+    fn try_from(t: api_token::Model) -> AppResult<Self> {
+        Ok(Self {
             id: ID(t.id),
             name: t.name,
-            roles: serde_json::from_str(&t.roles).unwrap_or_default(),
+            roles: serde_json::from_str(&t.roles)?,
             created_at: t.created_at,
             revoked_at: t.revoked_at,
             last_used_at: t.last_used_at,
-        }
+        })
     }
 }
 
@@ -760,9 +787,11 @@ impl Dashboard {
     }
 }
 
-impl From<reports::Dashboard> for Dashboard {
-    fn from(d: reports::Dashboard) -> Self {
-        Self {
+impl TryFrom<reports::Dashboard> for Dashboard {
+    type Error = AppError;
+
+    fn try_from(d: reports::Dashboard) -> AppResult<Self> {
+        Ok(Self {
             total: d.total,
             open: d.open,
             closed: d.closed,
@@ -778,27 +807,31 @@ impl From<reports::Dashboard> for Dashboard {
             backlog: d
                 .backlog
                 .into_iter()
-                .map(|b| BacklogRow {
-                    status: b.status,
-                    category: StatusCategory::parse(&b.category),
-                    total: b.total,
-                    under_1d: b.under_1d,
-                    d1_to_3: b.d1_to_3,
-                    d3_to_7: b.d3_to_7,
-                    over_7d: b.over_7d,
+                .map(|b| {
+                    Ok(BacklogRow {
+                        category: StatusCategory::from_stored(&b.category)?,
+                        status: b.status,
+                        total: b.total,
+                        under_1d: b.under_1d,
+                        d1_to_3: b.d1_to_3,
+                        d3_to_7: b.d3_to_7,
+                        over_7d: b.over_7d,
+                    })
                 })
-                .collect(),
+                .collect::<AppResult<_>>()?,
             cycle_time: d
                 .cycle_time
                 .into_iter()
-                .map(|c| CycleTimeRow {
-                    workflow: c.workflow,
-                    priority: Priority::parse(&c.priority),
-                    count: c.count,
-                    p50_hours: c.p50_hours,
-                    p90_hours: c.p90_hours,
+                .map(|c| {
+                    Ok(CycleTimeRow {
+                        priority: Priority::from_stored(&c.priority)?,
+                        workflow: c.workflow,
+                        count: c.count,
+                        p50_hours: c.p50_hours,
+                        p90_hours: c.p90_hours,
+                    })
                 })
-                .collect(),
+                .collect::<AppResult<_>>()?,
             time_in_status: d
                 .time_in_status
                 .into_iter()
@@ -812,7 +845,7 @@ impl From<reports::Dashboard> for Dashboard {
                 .collect(),
             reworked: d.reworked,
             rework_rate: d.rework_rate,
-        }
+        })
     }
 }
 
