@@ -6,15 +6,18 @@ use futures::{Stream, StreamExt};
 
 use crate::graphql::error::GqlResult;
 use crate::graphql::guards::{Authenticated, principal};
-use crate::graphql::query::RequestFilter;
-use crate::graphql::types::RequestChange;
+use crate::graphql::requests::query::RequestFilter;
+use crate::graphql::requests::types::RequestChange;
 use crate::services::subscriptions;
 use crate::state::AppState;
 
+/// The subscription root.
 pub struct SubscriptionRoot;
 
 #[Subscription]
 impl SubscriptionRoot {
+    // The description below is `schema.graphql`'s text and names only the fields the old
+    // filter honoured; every field of the filter is honoured now (`services::subscriptions`).
     /// Changes to requests matching the filter (workflow, team, status) that the caller may read.
     #[graphql(guard = "Authenticated")]
     async fn request_changed(
