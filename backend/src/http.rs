@@ -27,9 +27,8 @@ pub mod error;
 pub mod hooks;
 
 use crate::error::AppError;
-use crate::graphql::AppSchema;
 use crate::graphql::guards::Caller;
-use crate::graphql::loaders::Loaders;
+use crate::graphql::{AppSchema, insert_loaders};
 use crate::services::directory;
 use crate::state::AppState;
 
@@ -98,7 +97,8 @@ async fn graphql_post(
     req: GraphQLRequest,
 ) -> GraphQLResponse {
     let caller = caller_from(&s.app, bearer(&headers)).await;
-    let req = req.into_inner().data(caller).data(Loaders::new(&s.app.db));
+    let mut req = req.into_inner().data(caller);
+    insert_loaders(&mut req.data, &s.app);
     s.schema.execute(req).await.into()
 }
 
@@ -140,7 +140,7 @@ async fn graphql_get(State(s): State<HttpState>, req: axum::extract::Request) ->
                     let caller = caller_from(&app, token.as_deref()).await;
                     let mut data = Data::default();
                     data.insert(caller);
-                    data.insert(Loaders::new(&app.db));
+                    insert_loaders(&mut data, &app);
                     Ok(data)
                 })
                 .serve()

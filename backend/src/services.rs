@@ -12,4 +12,5 @@ pub mod integrations;
 pub mod queries;
 pub mod reports;
 pub mod requests;
+pub mod subscriptions;
 pub mod workflows;

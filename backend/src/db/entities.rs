@@ -1,5 +1,5 @@
 //! SeaORM entities, one module per table. They are storage shapes only: GraphQL types are
-//! built from them in `graphql::types`, never exposed directly.
+//! built from them in `graphql/<area>/types.rs`, never exposed directly.
 //!
 //! Ids are UUIDv7 strings; JSON documents are text columns (see the migrations crate).
 

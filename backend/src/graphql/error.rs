@@ -48,6 +48,14 @@ impl<T> GqlResult<T> for Result<T, AppError> {
     }
 }
 
+/// A stored value this build does not know (a status category, priority or kind that no
+/// variant names). It is never mapped to a default, which would show a wrong answer as a right
+/// one: it is `INTERNAL`, and its cause, naming the value, is logged with `tracing::error` when
+/// it becomes a GraphQL error (above).
+pub fn unknown_stored(what: &str, value: &str) -> AppError {
+    AppError::Internal(anyhow::anyhow!("unknown stored {what}: {value:?}"))
+}
+
 /// A DataLoader's shared error, rendered as `INTERNAL` (loaders only fail on the database).
 pub fn loader_error(err: std::sync::Arc<AppError>) -> async_graphql::Error {
     AppError::Internal(anyhow::anyhow!("loading related rows: {err:?}")).into()

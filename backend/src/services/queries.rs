@@ -41,10 +41,20 @@ pub struct RequestFilter {
     pub assignee: Option<String>,
     pub requester: Option<String>,
     pub priority: Option<String>,
+    /// SLA clocks arrive with the SLA work: until then no request is breached, so `Some(true)`
+    /// matches nothing and `Some(false)` everything.
+    pub sla_breached: Option<bool>,
     pub text: Option<String>,
     pub created_from: Option<DateTime<Utc>>,
     pub created_to: Option<DateTime<Utc>>,
     pub sort: Sort,
+}
+
+impl RequestFilter {
+    /// Whether no request can match, whatever the data (`sla_breached: true` for now).
+    pub fn matches_nothing(&self) -> bool {
+        self.sla_breached == Some(true)
+    }
 }
 
 /// One page of a list.
@@ -87,64 +97,109 @@ async fn person(
         .ok_or_else(|| AppError::invalid(path, format!("no user \"{who}\"")))
 }
 
+/// A filter whose people (`assignee`, `requester`: an email or `me`) are resolved to user
+/// ids, so it can become a condition any number of times without a lookup each time (a
+/// `requestChanged` subscription tests every change against it).
+#[derive(Debug, Clone)]
+pub struct ResolvedFilter {
+    filter: RequestFilter,
+    /// `Some(None)`: unassigned (`assignee: "none"`).
+    assignee: Option<Option<String>>,
+    requester: Option<String>,
+}
+
+/// Resolves a filter's people; an unknown email is a `VALIDATION_FAILED` on its path.
+pub async fn resolve_filter(
+    db: &impl ConnectionTrait,
+    p: &Principal,
+    f: &RequestFilter,
+) -> AppResult<ResolvedFilter> {
+    let assignee = match &f.assignee {
+        None => None,
+        Some(a) if a.eq_ignore_ascii_case("none") => Some(None),
+        Some(a) => Some(Some(person(db, p, a, "filter.assignee").await?)),
+    };
+    let requester = match &f.requester {
+        None => None,
+        Some(r) => Some(person(db, p, r, "filter.requester").await?),
+    };
+    Ok(ResolvedFilter {
+        filter: f.clone(),
+        assignee,
+        requester,
+    })
+}
+
+impl ResolvedFilter {
+    /// The filter as given.
+    pub fn filter(&self) -> &RequestFilter {
+        &self.filter
+    }
+
+    /// The condition of the filter, without access rules or the cursor. `sla_breached` is not
+    /// part of it: see `RequestFilter::matches_nothing`.
+    pub fn condition(&self) -> Condition {
+        let f = &self.filter;
+        let mut c = Condition::all();
+        if let Some(w) = &f.workflow {
+            c = c.add(request::Column::WorkflowKey.eq(w));
+        }
+        if let Some(s) = &f.status {
+            c = c.add(request::Column::Status.eq(s));
+        }
+        if let Some(s) = &f.category {
+            c = c.add(request::Column::Category.eq(s));
+        }
+        if let Some(t) = &f.team {
+            c = c.add(request::Column::Team.eq(t));
+        }
+        if let Some(pr) = &f.priority {
+            c = c.add(request::Column::Priority.eq(pr));
+        }
+        match &self.assignee {
+            None => {}
+            Some(None) => c = c.add(request::Column::AssigneeId.is_null()),
+            Some(Some(id)) => c = c.add(request::Column::AssigneeId.eq(id)),
+        }
+        if let Some(id) = &self.requester {
+            c = c.add(request::Column::RequesterId.eq(id));
+        }
+        if let Some(text) = f.text.as_ref().map(|t| t.trim()).filter(|t| !t.is_empty()) {
+            let escaped = text
+                .to_lowercase()
+                .replace('\\', "\\\\")
+                .replace('%', "\\%")
+                .replace('_', "\\_");
+            let pattern = format!("%{escaped}%");
+            c = c.add(
+                Condition::any()
+                    .add(
+                        Expr::expr(Func::lower(Expr::col(request::Column::Title)))
+                            .like(sea_orm::sea_query::LikeExpr::new(pattern.clone()).escape('\\')),
+                    )
+                    .add(
+                        Expr::expr(Func::lower(Expr::col(request::Column::Number)))
+                            .like(sea_orm::sea_query::LikeExpr::new(pattern).escape('\\')),
+                    ),
+            );
+        }
+        if let Some(from) = f.created_from {
+            c = c.add(request::Column::CreatedAt.gte(from));
+        }
+        if let Some(to) = f.created_to {
+            c = c.add(request::Column::CreatedAt.lt(to));
+        }
+        c
+    }
+}
+
 /// The condition of a filter, without access rules or the cursor.
 pub async fn filter_condition(
     db: &impl ConnectionTrait,
     p: &Principal,
     f: &RequestFilter,
 ) -> AppResult<Condition> {
-    let mut c = Condition::all();
-    if let Some(w) = &f.workflow {
-        c = c.add(request::Column::WorkflowKey.eq(w));
-    }
-    if let Some(s) = &f.status {
-        c = c.add(request::Column::Status.eq(s));
-    }
-    if let Some(s) = &f.category {
-        c = c.add(request::Column::Category.eq(s));
-    }
-    if let Some(t) = &f.team {
-        c = c.add(request::Column::Team.eq(t));
-    }
-    if let Some(pr) = &f.priority {
-        c = c.add(request::Column::Priority.eq(pr));
-    }
-    if let Some(a) = &f.assignee {
-        if a.eq_ignore_ascii_case("none") {
-            c = c.add(request::Column::AssigneeId.is_null());
-        } else {
-            c = c.add(request::Column::AssigneeId.eq(person(db, p, a, "filter.assignee").await?));
-        }
-    }
-    if let Some(r) = &f.requester {
-        c = c.add(request::Column::RequesterId.eq(person(db, p, r, "filter.requester").await?));
-    }
-    if let Some(text) = f.text.as_ref().map(|t| t.trim()).filter(|t| !t.is_empty()) {
-        let escaped = text
-            .to_lowercase()
-            .replace('\\', "\\\\")
-            .replace('%', "\\%")
-            .replace('_', "\\_");
-        let pattern = format!("%{escaped}%");
-        c = c.add(
-            Condition::any()
-                .add(
-                    Expr::expr(Func::lower(Expr::col(request::Column::Title)))
-                        .like(sea_orm::sea_query::LikeExpr::new(pattern.clone()).escape('\\')),
-                )
-                .add(
-                    Expr::expr(Func::lower(Expr::col(request::Column::Number)))
-                        .like(sea_orm::sea_query::LikeExpr::new(pattern).escape('\\')),
-                ),
-        );
-    }
-    if let Some(from) = f.created_from {
-        c = c.add(request::Column::CreatedAt.gte(from));
-    }
-    if let Some(to) = f.created_to {
-        c = c.add(request::Column::CreatedAt.lt(to));
-    }
-    Ok(c)
+    Ok(resolve_filter(db, p, f).await?.condition())
 }
 
 /// A page of the requests the caller may read.
@@ -155,6 +210,13 @@ pub async fn list_requests(
     first: Option<i32>,
     after: Option<&str>,
 ) -> AppResult<Page<request::Model>> {
+    if f.matches_nothing() {
+        return Ok(Page {
+            items: vec![],
+            has_next: false,
+            total: 0,
+        });
+    }
     let limit = match first {
         None => DEFAULT_PAGE,
         Some(n) if n < 0 => return Err(AppError::invalid("first", "must not be negative")),

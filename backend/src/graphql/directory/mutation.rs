@@ -1,65 +1,15 @@
-//! Mutation resolvers: guard, call one service, convert. Every mutation but `login`,
-//! `validateWorkflow`, `publishWorkflow` and the single-id ones takes one `input` argument.
+//! The directory's mutations: sign-in (`SessionMutation`, merged into the root first, as the
+//! SDL's field order has it) and the administration of users, teams, roles and API tokens.
 
-use async_graphql::{Context, ID, InputObject, Json, MaybeUndefined, Object, Result};
+use async_graphql::{Context, ID, InputObject, MaybeUndefined, Object, Result};
 use handoff_shared::Permission;
 
+use crate::error::AppError;
+use crate::graphql::directory::types::{ApiToken, NewApiToken, Role, Session, Team, User};
 use crate::graphql::error::GqlResult;
 use crate::graphql::guards::{Authenticated, Perm, Public, principal};
-use crate::graphql::types::*;
 use crate::services::directory::{self, GrantInput, NewUser, UserUpdate};
-use crate::services::{requests, workflows};
 use crate::state::AppState;
-
-#[derive(InputObject)]
-pub struct SubmitRequestInput {
-    /// The workflow key.
-    pub workflow: String,
-    pub fields: Json<serde_json::Value>,
-    /// Retrying with the same key answers the request the first call created.
-    pub idempotency_key: Option<String>,
-}
-
-#[derive(InputObject)]
-pub struct TransitionInput {
-    pub request_id: ID,
-    /// The transition key.
-    pub transition: String,
-    pub comment: Option<String>,
-    /// Field values to set with the move (e.g. a required `po_number`).
-    pub fields: Option<Json<serde_json::Value>>,
-    pub expected_version: Option<i32>,
-}
-
-#[derive(InputObject)]
-pub struct DecisionInput {
-    pub request_id: ID,
-    pub approve: bool,
-    pub comment: Option<String>,
-    pub expected_version: Option<i32>,
-}
-
-#[derive(InputObject)]
-pub struct UpdateFieldsInput {
-    pub request_id: ID,
-    /// Changed values only; `null` clears a field.
-    pub fields: Json<serde_json::Value>,
-    pub expected_version: Option<i32>,
-}
-
-#[derive(InputObject)]
-pub struct CommentInput {
-    pub request_id: ID,
-    pub body: String,
-}
-
-#[derive(InputObject)]
-pub struct AssignInput {
-    pub request_id: ID,
-    /// `null` unassigns; your own id claims.
-    pub user_id: Option<ID>,
-    pub expected_version: Option<i32>,
-}
 
 #[derive(InputObject)]
 pub struct CreateUserInput {
@@ -135,11 +85,11 @@ fn grants(list: Vec<GrantInputObject>) -> Vec<GrantInput> {
         .collect()
 }
 
-pub struct MutationRoot;
+/// Sign-in.
+pub struct SessionMutation;
 
-// Merged into the schema's root (`graphql::Query` / `graphql::Mutation`), which owns the name.
-#[Object(name = "CoreMutation")]
-impl MutationRoot {
+#[Object]
+impl SessionMutation {
     /// Signs in with email and password; answers a short-lived token.
     #[graphql(guard = "Public")]
     async fn login(&self, ctx: &Context<'_>, email: String, password: String) -> Result<Session> {
@@ -151,131 +101,13 @@ impl MutationRoot {
             user: User(s.user),
         })
     }
+}
 
-    /// Every problem of a definition, with paths; empty when it can be published.
-    #[graphql(guard = "Perm(Permission::WorkflowManage)")]
-    async fn validate_workflow(
-        &self,
-        ctx: &Context<'_>,
-        definition: String,
-    ) -> Result<Vec<DefinitionProblem>> {
-        let state = ctx.data::<AppState>()?;
-        Ok(match workflows::validate(state, &definition).await.gql()? {
-            Ok(_) => vec![],
-            Err(problems) => problems
-                .into_iter()
-                .map(|p| DefinitionProblem {
-                    path: p.path,
-                    message: p.message,
-                })
-                .collect(),
-        })
-    }
+/// Users, teams, roles and API tokens.
+pub struct DirectoryMutation;
 
-    /// Publishes a new immutable version (YAML or JSON).
-    #[graphql(guard = "Perm(Permission::WorkflowManage)")]
-    async fn publish_workflow(&self, ctx: &Context<'_>, definition: String) -> Result<Workflow> {
-        let state = ctx.data::<AppState>()?;
-        Ok(Workflow(
-            workflows::publish(state, principal(ctx)?, &definition)
-                .await
-                .gql()?,
-        ))
-    }
-
-    #[graphql(guard = "Perm(Permission::RequestSubmit)")]
-    async fn submit_request(
-        &self,
-        ctx: &Context<'_>,
-        input: SubmitRequestInput,
-    ) -> Result<Request> {
-        let state = ctx.data::<AppState>()?;
-        let input = requests::SubmitInput {
-            workflow: input.workflow,
-            fields: input.fields.0,
-            idempotency_key: input.idempotency_key,
-        };
-        Ok(Request(
-            requests::submit(state, principal(ctx)?, input)
-                .await
-                .gql()?,
-        ))
-    }
-
-    #[graphql(guard = "Authenticated")]
-    async fn transition(&self, ctx: &Context<'_>, input: TransitionInput) -> Result<Request> {
-        let state = ctx.data::<AppState>()?;
-        let input = requests::TransitionInput {
-            request_id: input.request_id.0,
-            transition: input.transition,
-            comment: input.comment,
-            fields: input.fields.map(|f| f.0),
-            expected_version: input.expected_version,
-        };
-        Ok(Request(
-            requests::transition(state, principal(ctx)?, input)
-                .await
-                .gql()?,
-        ))
-    }
-
-    /// Approves or rejects the approval step waiting for the caller.
-    #[graphql(guard = "Authenticated")]
-    async fn decide(&self, ctx: &Context<'_>, input: DecisionInput) -> Result<Request> {
-        let state = ctx.data::<AppState>()?;
-        let input = requests::DecisionInput {
-            request_id: input.request_id.0,
-            approve: input.approve,
-            comment: input.comment,
-            expected_version: input.expected_version,
-        };
-        Ok(Request(
-            requests::decide(state, principal(ctx)?, input)
-                .await
-                .gql()?,
-        ))
-    }
-
-    #[graphql(guard = "Authenticated")]
-    async fn update_fields(&self, ctx: &Context<'_>, input: UpdateFieldsInput) -> Result<Request> {
-        let state = ctx.data::<AppState>()?;
-        let input = requests::UpdateFieldsInput {
-            request_id: input.request_id.0,
-            fields: input.fields.0,
-            expected_version: input.expected_version,
-        };
-        Ok(Request(
-            requests::update_fields(state, principal(ctx)?, input)
-                .await
-                .gql()?,
-        ))
-    }
-
-    #[graphql(guard = "Authenticated")]
-    async fn add_comment(&self, ctx: &Context<'_>, input: CommentInput) -> Result<Event> {
-        let state = ctx.data::<AppState>()?;
-        Ok(Event(
-            requests::add_comment(state, principal(ctx)?, &input.request_id, &input.body)
-                .await
-                .gql()?,
-        ))
-    }
-
-    #[graphql(guard = "Perm(Permission::RequestWork)")]
-    async fn assign(&self, ctx: &Context<'_>, input: AssignInput) -> Result<Request> {
-        let state = ctx.data::<AppState>()?;
-        let input = requests::AssignInput {
-            request_id: input.request_id.0,
-            user_id: input.user_id.map(|i| i.0),
-            expected_version: input.expected_version,
-        };
-        Ok(Request(
-            requests::assign(state, principal(ctx)?, input)
-                .await
-                .gql()?,
-        ))
-    }
-
+#[Object]
+impl DirectoryMutation {
     #[graphql(guard = "Perm(Permission::UserManage)")]
     async fn create_user(&self, ctx: &Context<'_>, input: CreateUserInput) -> Result<User> {
         let state = ctx.data::<AppState>()?;
@@ -397,7 +229,7 @@ impl MutationRoot {
             .await
             .gql()?;
         Ok(NewApiToken {
-            token: t.token.into(),
+            token: t.token.try_into()?,
             secret: t.secret,
         })
     }
@@ -405,13 +237,14 @@ impl MutationRoot {
     #[graphql(guard = "Authenticated")]
     async fn revoke_api_token(&self, ctx: &Context<'_>, id: ID) -> Result<ApiToken> {
         let state = ctx.data::<AppState>()?;
-        Ok(directory::revoke_api_token(state, principal(ctx)?, &id)
+        let token = directory::revoke_api_token(state, principal(ctx)?, &id)
             .await
-            .gql()?
-            .into())
+            .gql()?;
+        Ok(token.try_into()?)
     }
 }
 
+/// A role with its grants, as `roles` lists it (what the role mutations answer).
 async fn role_by_key(state: &AppState, key: &str) -> Result<Role> {
     directory::list_roles(&state.db)
         .await
@@ -419,5 +252,5 @@ async fn role_by_key(state: &AppState, key: &str) -> Result<Role> {
         .into_iter()
         .find(|r| r.role.key == key)
         .map(Role)
-        .ok_or_else(|| crate::error::AppError::not_found("role").into())
+        .ok_or_else(|| AppError::not_found("role").into())
 }
