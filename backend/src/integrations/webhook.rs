@@ -216,9 +216,9 @@ fn embedded_ipv4(v6: std::net::Ipv6Addr) -> Option<std::net::Ipv4Addr> {
     let s = v6.segments();
     let o = v6.octets();
     let last32 = || std::net::Ipv4Addr::new(o[12], o[13], o[14], o[15]);
-    if s[..6] == [0; 6] || s[..6] == [0, 0, 0, 0, 0xffff, 0] {
-        Some(last32())
-    } else if s[..6] == [0x64, 0xff9b, 0, 0, 0, 0] || s[..3] == [0x64, 0xff9b, 1] {
+    let compatible = s[..6] == [0; 6] || s[..6] == [0, 0, 0, 0, 0xffff, 0];
+    let nat64 = s[..6] == [0x64, 0xff9b, 0, 0, 0, 0] || s[..3] == [0x64, 0xff9b, 1];
+    if compatible || nat64 {
         Some(last32())
     } else if s[0] == 0x2002 {
         Some(std::net::Ipv4Addr::new(o[2], o[3], o[4], o[5]))
