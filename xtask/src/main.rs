@@ -13,6 +13,8 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
 
+#[cfg(test)]
+mod tidy;
 mod web;
 
 const DEMO_ACCOUNTS: [(&str, &str); 7] = [
