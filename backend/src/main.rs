@@ -135,7 +135,8 @@ async fn main() -> anyhow::Result<()> {
                     b"unused-for-the-cli-unused-for-the-cli",
                     chrono::Duration::minutes(1),
                 ),
-            );
+                Vec::new(),
+            )?;
             let user = directory::create_user(
                 &state,
                 None,

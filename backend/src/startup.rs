@@ -63,9 +63,7 @@ pub async fn build_with_db(config: &Config, db: DatabaseConnection) -> anyhow::R
     );
     jwt.self_test()
         .map_err(|e| anyhow::anyhow!("JWT self-test failed: {e:?}"))?;
-    let mut state = AppState::new(db, jwt);
-    state.outbound = crate::integrations::webhook::Outbound::new(config.outbound_allow.clone())
-        .context("building the outbound HTTP client")?;
+    let state = AppState::new(db, jwt, config.outbound_allow.clone())?;
     directory::ensure_builtin_roles(&state.db)
         .await
         .map_err(|e| anyhow::anyhow!("creating built-in roles: {e:?}"))?;

@@ -5,8 +5,10 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, RwLock};
 
+use anyhow::Context;
 use chrono::{DateTime, Duration, Utc};
 use handoff_shared::definition::Definition;
+use ipnet::IpNet;
 use sea_orm::DatabaseConnection;
 use tokio::sync::broadcast;
 
@@ -50,8 +52,8 @@ pub struct AppState {
     pub jwt: JwtKeys,
     pub clock: Clock,
     pub changes: broadcast::Sender<RequestChange>,
-    /// The outbound HTTP client of webhooks and the networks it may reach (`startup` sets the
-    /// configured allow-list; the default reaches public addresses only).
+    /// The outbound HTTP client of webhooks and the networks it may reach (the configured
+    /// allow-list; an empty one reaches public addresses only).
     pub outbound: crate::integrations::webhook::Outbound,
     /// Published versions never change, so a parsed definition can be kept for the process life.
     definitions: Arc<RwLock<HashMap<String, Arc<Definition>>>>,
@@ -64,19 +66,26 @@ impl std::fmt::Debug for AppState {
 }
 
 impl AppState {
-    pub fn new(db: DatabaseConnection, jwt: JwtKeys) -> Self {
+    /// Builds the state around an open database.
+    ///
+    /// `outbound_allow` lists the internal networks webhooks may reach (empty: public addresses
+    /// only). Building the outbound HTTP client fails only when TLS cannot initialise, which the
+    /// caller reports as a start-up error rather than a panic.
+    pub fn new(
+        db: DatabaseConnection,
+        jwt: JwtKeys,
+        outbound_allow: Vec<IpNet>,
+    ) -> anyhow::Result<Self> {
         let (changes, _) = broadcast::channel(1024);
-        Self {
+        Ok(Self {
             db,
             jwt,
             clock: Clock::default(),
             changes,
-            // Building a client only fails when TLS cannot initialise, which is as fatal here
-            // as in `reqwest::Client::new` (which panics the same way).
-            outbound: crate::integrations::webhook::Outbound::new(Vec::new())
-                .expect("the outbound HTTP client builds"),
+            outbound: crate::integrations::webhook::Outbound::new(outbound_allow)
+                .context("building the outbound HTTP client")?,
             definitions: Arc::default(),
-        }
+        })
     }
 
     pub fn cached_definition(&self, workflow_id: &str) -> Option<Arc<Definition>> {

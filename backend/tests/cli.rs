@@ -1,6 +1,8 @@
 //! The real `handoff` binary: `serve` with demo data, health endpoints, the explorer, sign-in,
 //! `audit verify`, `admin create-user` and `schema`.
 
+#![cfg(test)]
+
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 

@@ -1,5 +1,7 @@
 //! People's flows through the web app, in headless Chromium against the real binary.
 
+#![cfg(test)]
+
 mod browser {
     use anyhow::Result;
     use handoff_e2e::{Browser, Server};

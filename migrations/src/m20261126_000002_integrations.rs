@@ -12,6 +12,10 @@ use crate::columns::*;
 pub struct Migration;
 
 #[async_trait::async_trait]
+#[expect(
+    elided_lifetimes_in_paths,
+    reason = "`MigrationTrait` elides `SchemaManager`'s lifetime and `async_trait` needs the impl to match"
+)]
 impl MigrationTrait for Migration {
     async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
         let tables = vec![

@@ -97,7 +97,7 @@ pub fn check_expression(src: &str, def: &Definition) -> Result<(), String> {
 }
 
 /// Evaluates a condition against a request.
-pub fn eval_bool(src: &str, ctx: &ExprContext) -> Result<bool, ExprError> {
+pub fn eval_bool(src: &str, ctx: &ExprContext<'_>) -> Result<bool, ExprError> {
     let expr = parse(src)?;
     let mut context = cel::Context::with_env(environment());
     bind(&mut context, ctx);
@@ -114,7 +114,7 @@ pub fn eval_bool(src: &str, ctx: &ExprContext) -> Result<bool, ExprError> {
 /// Failing closed is the safe reading for every use: a routing rule or approval step whose
 /// condition breaks does not apply, a guarded transition is not offered, a conditional field
 /// stays hidden or optional. Publish-time checking makes such failures rare.
-pub fn eval_condition(src: Option<&str>, ctx: &ExprContext) -> bool {
+pub fn eval_condition(src: Option<&str>, ctx: &ExprContext<'_>) -> bool {
     match src {
         None => true,
         Some(src) => eval_bool(src, ctx).unwrap_or(false),
@@ -230,7 +230,7 @@ fn ast_depth(expr: &IdedExpr) -> usize {
 // ---------------------------------------------------------------------------------------------
 // Binding a request into a cel context.
 
-fn bind(context: &mut cel::Context, ctx: &ExprContext) {
+fn bind(context: &mut cel::Context<'_, '_>, ctx: &ExprContext<'_>) {
     let mut fields: HashMap<String, CelValue> = HashMap::new();
     // Stored values that the definition no longer declares are still reachable through
     // `fields`, bound by their JSON type, so an old request never makes evaluation fail.

@@ -63,7 +63,7 @@ impl<'a> FormContext<'a> {
 pub fn validate_fields(
     def: &Definition,
     input: &Value,
-    ctx_base: &FormContext,
+    ctx_base: &FormContext<'_>,
     mode: FormMode,
 ) -> Result<Map<String, Value>, Vec<Problem>> {
     let Some(input) = input.as_object() else {
@@ -153,7 +153,7 @@ pub fn validate_fields(
 pub fn visible_fields(
     def: &Definition,
     values: &Map<String, Value>,
-    ctx: &FormContext,
+    ctx: &FormContext<'_>,
 ) -> Vec<String> {
     let mut values = values.clone();
     let visible = apply_visibility(def, &mut values, ctx);
@@ -170,7 +170,7 @@ pub fn visible_fields(
 fn apply_visibility(
     def: &Definition,
     values: &mut Map<String, Value>,
-    ctx: &FormContext,
+    ctx: &FormContext<'_>,
 ) -> Vec<bool> {
     let mut visible = Vec::with_capacity(def.fields.len());
     for field in &def.fields {

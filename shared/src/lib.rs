@@ -7,6 +7,8 @@
 //! code is compiled to WebAssembly for the browser, so validation runs identically
 //! on both sides.
 
+#![warn(missing_docs)]
+
 pub mod definition;
 pub mod duration;
 pub mod error_code;

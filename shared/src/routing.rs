@@ -29,7 +29,7 @@ pub struct RoutingOutcome {
 
 /// Applies the routing rules in order; for each property the first matching rule that sets
 /// it wins, so specific rules go first and an unconditional default last.
-pub fn route(def: &Definition, ctx: &ExprContext) -> RoutingOutcome {
+pub fn route(def: &Definition, ctx: &ExprContext<'_>) -> RoutingOutcome {
     let mut team = None;
     let mut priority = None;
     let mut assignee = None;
@@ -59,7 +59,7 @@ pub fn route(def: &Definition, ctx: &ExprContext) -> RoutingOutcome {
 
 /// The approval steps that apply to a request, in order: those without `when` or whose
 /// `when` holds.
-pub fn applicable_steps<'d>(def: &'d Definition, ctx: &ExprContext) -> Vec<&'d ApprovalStep> {
+pub fn applicable_steps<'d>(def: &'d Definition, ctx: &ExprContext<'_>) -> Vec<&'d ApprovalStep> {
     def.approvals
         .iter()
         .flat_map(|approvals| approvals.steps.iter())

@@ -1,5 +1,7 @@
 //! Expression checking and evaluation.
 
+#![cfg(test)]
+
 mod common;
 
 use chrono::{TimeZone, Utc};

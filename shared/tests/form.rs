@@ -1,5 +1,7 @@
 //! Form validation, per field type and rule.
 
+#![cfg(test)]
+
 mod common;
 
 use chrono::{TimeZone, Utc};

@@ -1,5 +1,7 @@
 //! Parsing YAML and JSON, shape errors with paths, and the size bound.
 
+#![cfg(test)]
+
 mod common;
 
 use handoff_shared::{MAX_DEFINITION_BYTES, check_definition, parse_definition};

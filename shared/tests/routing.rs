@@ -1,5 +1,7 @@
 //! Routing precedence, applicable approval steps and definition tests.
 
+#![cfg(test)]
+
 mod common;
 
 use chrono::{TimeZone, Utc};

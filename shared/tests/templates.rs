@@ -1,5 +1,7 @@
 //! Every shipped template must publish cleanly: parse, validate and pass its own tests.
 
+#![cfg(test)]
+
 use handoff_shared::{check_definition, parse_definition};
 
 const TEMPLATES: [(&str, &str, &str); 5] = [

@@ -1,5 +1,7 @@
 //! One sentence-named test per validation rule, each a table of (change, expected problem).
 
+#![cfg(test)]
+
 mod common;
 
 use common::{BASE, problems, with};

@@ -1,10 +1,16 @@
-//! The task runner behind the README's two commands:
+//! The task runner behind the README's commands:
 //!
+//! - `cargo xtask setup`: once per machine, installs what the others need (the wasm32 target,
+//!   Chromium and its driver, cargo-deny, the optional npm tools); see `setup`.
 //! - `cargo xtask run`: build and start Handoff with demo data on the embedded SQLite file.
 //! - `cargo xtask test`: every check CI runs after formatting and lints: the wasm32 builds, the
-//!   purity of the shared crate, and the whole test suite on SQLite and on PostgreSQL.
+//!   purity of the shared crate, and the whole test suite (the tidy tests included) on SQLite and
+//!   on PostgreSQL.
+//! - `cargo xtask deny`: licences, bans, sources and advisories of the dependencies.
+//! - `cargo xtask doc`: the API docs of the workspace, warnings denied.
 //!
-//! It needs nothing but cargo (and, for the PostgreSQL half, a server at 127.0.0.1:5432).
+//! It needs nothing but cargo (and, for the PostgreSQL half, a server at 127.0.0.1:5432). `run`
+//! and `test` install nothing: when the machine lacks something they say so and name `setup`.
 
 use std::io::{BufRead, BufReader};
 use std::net::{SocketAddr, TcpStream};
@@ -13,6 +19,10 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
 
+mod deny;
+mod setup;
+#[cfg(test)]
+mod tidy;
 mod web;
 
 const DEMO_ACCOUNTS: [(&str, &str); 7] = [
@@ -29,11 +39,14 @@ fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let result = match args.first().map(String::as_str) {
         Some("run") => run(&args[1..]),
+        Some("setup") => setup::setup(),
         Some("test") => test(),
+        Some("deny") => deny::deny(),
+        Some("doc") => doc(),
         Some("build-web") => web::build_web(),
         _ => {
             eprintln!(
-                "usage: cargo xtask run [extra `handoff serve` flags] | cargo xtask test | cargo xtask build-web"
+                "usage: cargo xtask setup | run [extra `handoff serve` flags] | test | deny | doc | build-web"
             );
             return ExitCode::from(2);
         }
@@ -156,33 +169,17 @@ fn drop_stale_test_databases() {
     }
 }
 
-/// Installs Debian's Chromium and its WebDriver when missing (the browser suite needs both).
-fn ensure_chromium() -> Result<()> {
-    let have = |bin: &str| {
-        Command::new("sh")
-            .args(["-c", &format!("command -v {bin}")])
-            .output()
-            .is_ok_and(|o| o.status.success())
-    };
-    if have("chromium") && have("chromedriver") {
-        return Ok(());
-    }
-    step("installing chromium and chromium-driver (apt-get)");
-    let sudo = if Command::new("id")
-        .arg("-u")
-        .output()
-        .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
-    {
-        ""
-    } else {
-        "sudo "
-    };
+/// `cargo doc --no-deps --workspace` with rustdoc's warnings (broken intra-doc links, bare URLs,
+/// unclosed HTML) denied, as CI runs it.
+fn doc() -> Result<()> {
+    step("cargo doc --no-deps --workspace (warnings denied)");
+    let mut flags = std::env::var("RUSTDOCFLAGS").unwrap_or_default();
+    flags.push_str(" -D warnings");
     status(
-        Command::new("sh").args([
-            "-c",
-            &format!("{sudo}apt-get update -qq && DEBIAN_FRONTEND=noninteractive {sudo}apt-get install -y -qq chromium chromium-driver"),
-        ]),
-        "installing chromium",
+        cargo()
+            .args(["doc", "--no-deps", "--workspace"])
+            .env("RUSTDOCFLAGS", flags.trim()),
+        "cargo doc",
     )
 }
 
@@ -230,8 +227,7 @@ fn cargo_test(args: &[&str], envs: &[(&str, &str)], totals: &mut Totals) -> Resu
 
 fn test() -> Result<()> {
     let started = Instant::now();
-    step("wasm32 target");
-    web::ensure_wasm_target()?;
+    setup::require(&[setup::Need::WasmTarget, setup::Need::Chromium])?;
     step("handoff-shared and handoff-frontend build for wasm32");
     status(
         cargo().args([
@@ -270,7 +266,6 @@ fn test() -> Result<()> {
 
     // The binary under test embeds the web app, so it is built first.
     web::build_web()?;
-    ensure_chromium()?;
     let shots = web::workspace_root().join("e2e/screenshots");
     let _ = std::fs::remove_dir_all(&shots);
 

@@ -10,6 +10,7 @@ use std::process::Command;
 use anyhow::{Context, Result};
 use sha2::{Digest, Sha256};
 
+use crate::setup::{self, Need};
 use crate::{cargo, status, step};
 
 pub fn workspace_root() -> PathBuf {
@@ -37,23 +38,8 @@ fn kib(n: usize) -> String {
     format!("{:.1} KiB", n as f64 / 1024.0)
 }
 
-pub fn ensure_wasm_target() -> Result<()> {
-    let installed = Command::new("rustup")
-        .args(["target", "list", "--installed"])
-        .output();
-    if !installed
-        .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).contains("wasm32-unknown-unknown"))
-    {
-        status(
-            Command::new("rustup").args(["target", "add", "wasm32-unknown-unknown"]),
-            "rustup target add",
-        )?;
-    }
-    Ok(())
-}
-
 pub fn build_web() -> Result<()> {
-    ensure_wasm_target()?;
+    setup::require(&[Need::WasmTarget])?;
     step("web app: compiling for wasm32 (profile release-wasm)");
     status(
         cargo().args([
@@ -181,35 +167,55 @@ const EXPLORER_PACKAGES: [(&str, &str, &str); 4] = [
     ),
 ];
 
-pub fn vendor_explorer(dist: &Path) -> Result<()> {
-    step("API explorer: GraphiQL files from npm");
-    let cache = target_dir().join("explorer-npm");
+/// Where the explorer's npm tarballs are unpacked.
+fn explorer_cache() -> PathBuf {
+    target_dir().join("explorer-npm")
+}
+
+/// Downloads and unpacks the explorer's packages (`cargo xtask setup` does this once).
+pub fn fetch_explorer_packages() -> Result<()> {
+    let cache = explorer_cache();
     std::fs::create_dir_all(&cache)?;
-    let out = dist.join("explorer");
-    std::fs::create_dir_all(&out)?;
     for (spec, tarball, member) in EXPLORER_PACKAGES {
         let unpacked = cache.join(tarball.trim_end_matches(".tgz"));
-        if !unpacked.join(member).exists() {
-            if !cache.join(tarball).exists() {
-                status(
-                    Command::new("npm")
-                        .args(["pack", "--silent", spec, "--pack-destination"])
-                        .arg(&cache),
-                    "npm pack",
-                )?;
-            }
-            std::fs::create_dir_all(&unpacked)?;
+        if unpacked.join(member).exists() {
+            continue;
+        }
+        if !cache.join(tarball).exists() {
             status(
-                Command::new("tar")
-                    .arg("xzf")
-                    .arg(cache.join(tarball))
-                    .arg("-C")
-                    .arg(&unpacked),
-                "unpacking an npm tarball",
+                Command::new("npm")
+                    .args(["pack", "--silent", spec, "--pack-destination"])
+                    .arg(&cache),
+                "npm pack",
             )?;
         }
+        std::fs::create_dir_all(&unpacked)?;
+        status(
+            Command::new("tar")
+                .arg("xzf")
+                .arg(cache.join(tarball))
+                .arg("-C")
+                .arg(&unpacked),
+            "unpacking an npm tarball",
+        )?;
+    }
+    eprintln!("ok: GraphiQL files in {}", cache.display());
+    Ok(())
+}
+
+/// Copies the explorer's files into the bundle; fails when `setup` has not fetched them.
+pub fn vendor_explorer(dist: &Path) -> Result<()> {
+    step("API explorer: GraphiQL files");
+    let cache = explorer_cache();
+    let out = dist.join("explorer");
+    std::fs::create_dir_all(&out)?;
+    for (_, tarball, member) in EXPLORER_PACKAGES {
+        let file = cache.join(tarball.trim_end_matches(".tgz")).join(member);
+        if !file.exists() {
+            anyhow::bail!("they are not fetched; `cargo xtask setup` does it when npm is there");
+        }
         let name = Path::new(member).file_name().context("member name")?;
-        std::fs::copy(unpacked.join(member), out.join(name))?;
+        std::fs::copy(&file, out.join(name))?;
     }
     eprintln!("explorer files in {}", out.display());
     Ok(())
@@ -219,6 +225,36 @@ pub fn vendor_explorer(dist: &Path) -> Result<()> {
 /// module that crashes in the browser). Shrinks the module by about a third; results are cached
 /// by input hash, so only a changed app pays the ~45 s. `HANDOFF_SKIP_WASM_OPT=1` skips it.
 const BINARYEN: &str = "binaryen@132.0.0";
+
+fn wasm_opt_path() -> PathBuf {
+    target_dir().join("binaryen/node_modules/binaryen/bin/wasm-opt")
+}
+
+/// Installs `wasm-opt` from npm into the target directory (`cargo xtask setup` does this once).
+pub fn install_wasm_opt() -> Result<()> {
+    if wasm_opt_path().exists() {
+        eprintln!("ok: wasm-opt installed");
+        return Ok(());
+    }
+    let tool_dir = target_dir().join("binaryen");
+    std::fs::create_dir_all(&tool_dir)?;
+    status(
+        Command::new("npm")
+            .args([
+                "install",
+                "--silent",
+                "--no-save",
+                "--no-audit",
+                "--no-fund",
+                "--prefix",
+            ])
+            .arg(&tool_dir)
+            .arg(BINARYEN),
+        "npm install binaryen",
+    )?;
+    eprintln!("ok: wasm-opt installed in {}", tool_dir.display());
+    Ok(())
+}
 
 fn optimize_wasm(input: &[u8]) -> Result<Vec<u8>> {
     if std::env::var_os("HANDOFF_SKIP_WASM_OPT").is_some() {
@@ -230,25 +266,9 @@ fn optimize_wasm(input: &[u8]) -> Result<Vec<u8>> {
     if let Ok(bytes) = std::fs::read(&cached) {
         return Ok(bytes);
     }
-    let tool_dir = target_dir().join("binaryen");
-    let bin = tool_dir.join("node_modules/binaryen/bin/wasm-opt");
+    let bin = wasm_opt_path();
     if !bin.exists() {
-        step("web app: installing wasm-opt (npm binaryen 132)");
-        std::fs::create_dir_all(&tool_dir)?;
-        status(
-            Command::new("npm")
-                .args([
-                    "install",
-                    "--silent",
-                    "--no-save",
-                    "--no-audit",
-                    "--no-fund",
-                    "--prefix",
-                ])
-                .arg(&tool_dir)
-                .arg(BINARYEN),
-            "npm install binaryen",
-        )?;
+        anyhow::bail!("it is not installed; `cargo xtask setup` installs it when npm is there");
     }
     step("web app: wasm-opt -Oz");
     let raw = cache.join("input.wasm");

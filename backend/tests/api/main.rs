@@ -1,6 +1,8 @@
 //! Integration tests: the whole application over HTTP on a fresh database per test. The same
 //! suite runs on SQLite and, with `HANDOFF_TEST_DB=postgres`, on PostgreSQL.
 
+#![cfg(test)]
+
 mod access;
 mod approvals;
 mod audit;
