@@ -342,8 +342,8 @@ pub enum Mode {
 }
 
 fn json_formatter(
-    out: &mut Output,
-    _state: &mut State,
+    out: &mut Output<'_>,
+    _state: &mut State<'_, '_>,
     value: &minijinja::Value,
 ) -> Result<(), minijinja::Error> {
     if value.is_safe() {
@@ -372,8 +372,8 @@ fn json_formatter(
 }
 
 fn text_formatter(
-    out: &mut Output,
-    state: &mut State,
+    out: &mut Output<'_>,
+    state: &mut State<'_, '_>,
     value: &minijinja::Value,
 ) -> Result<(), minijinja::Error> {
     if value.is_none() {
