@@ -11,9 +11,17 @@ use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbB
 use sea_orm_migration::MigratorTrait;
 
 /// Opens the database named by `url` (`sqlite://file.db` or `postgres://...`) and runs the
-/// migrations. SQLite files are created when missing, run in WAL mode, and wait for the write
-/// lock instead of failing at once.
+/// migrations. SQLite files are created when missing, run in WAL mode, enforce foreign keys,
+/// and wait for the write lock instead of failing at once.
 pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
+    let db = open(url).await?;
+    handoff_migrations::Migrator::up(&db, None).await?;
+    Ok(db)
+}
+
+/// Opens the database like [`connect`] without running the migrations (tests of a migration
+/// stop at the one before it).
+pub async fn open(url: &str) -> Result<DatabaseConnection, DbErr> {
     let mut url = url.to_owned();
     if url.starts_with("sqlite:") && !url.contains("mode=") && !url.contains(":memory:") {
         url.push_str(if url.contains('?') {
@@ -32,9 +40,7 @@ pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
                 .busy_timeout(Duration::from_secs(15))
                 .foreign_keys(true)
         });
-    let db = Database::connect(options).await?;
-    handoff_migrations::Migrator::up(&db, None).await?;
-    Ok(db)
+    Database::connect(options).await
 }
 
 /// A new UUIDv7 id: time-ordered, so ids sort by creation.

@@ -13,5 +13,6 @@ mod integrations;
 mod reads;
 mod requests;
 mod schema;
+mod storage;
 mod subscriptions;
 mod workflows;
