@@ -3,6 +3,7 @@
 
 pub mod batch;
 pub mod entities;
+pub mod enums;
 
 use std::time::Duration;
 
