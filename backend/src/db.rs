@@ -4,6 +4,7 @@
 pub mod batch;
 pub mod entities;
 pub mod enums;
+pub mod json;
 
 use std::time::Duration;
 
