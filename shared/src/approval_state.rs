@@ -81,7 +81,10 @@ mod tests {
             assert_eq!(state.as_str().parse::<ApprovalState>(), Ok(state));
             let json = serde_json::to_value(state).unwrap();
             assert_eq!(json, serde_json::Value::String(state.as_str().to_owned()));
-            assert_eq!(serde_json::from_value::<ApprovalState>(json).unwrap(), state);
+            assert_eq!(
+                serde_json::from_value::<ApprovalState>(json).unwrap(),
+                state
+            );
         }
     }
 
