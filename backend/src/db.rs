@@ -98,3 +98,25 @@ pub fn statement(
     };
     sea_orm::Statement::from_sql_and_values(backend, sql, values)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Migration 000003 rebuilds SQLite tables on a connection of its own; an in-memory
+    /// database must be the same database on that connection (sqlx names it for shared cache).
+    #[tokio::test]
+    async fn an_in_memory_database_migrates_to_the_latest_schema() {
+        let db = connect("sqlite::memory:").await.unwrap();
+        let row = db
+            .query_one_raw(statement(
+                &db,
+                "SELECT COUNT(*) AS n FROM pragma_foreign_key_list('events')",
+                vec![],
+            ))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(row.try_get::<i64>("", "n").unwrap(), 2);
+    }
+}
