@@ -1,6 +1,7 @@
 //! Storage: the connection, entities and small query helpers that take `&impl ConnectionTrait`
 //! so they work inside or outside a transaction. No business rules live here.
 
+pub mod approvers;
 pub mod batch;
 pub mod entities;
 pub mod enums;

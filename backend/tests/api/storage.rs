@@ -288,3 +288,65 @@ async fn the_foreign_key_migration_can_be_rolled_back_and_run_again() {
     assert!(!approver_rows(&db).await.is_empty());
     assert!(is_foreign_key_violation(dangling().await));
 }
+
+#[tokio::test]
+async fn the_approvers_table_answers_which_steps_and_requests_a_person_may_decide() {
+    use handoff_backend::db::approvers;
+    use handoff_backend::db::entities::{approval_step, request};
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+
+    let app = TestApp::spawn().await;
+    let db = app.state.db.clone();
+    let admin = app.login(ADMIN).await;
+    app.publish(
+        &admin,
+        &simple_definition("fk-test", "FKT", "any", "role:finance-approver"),
+    )
+    .await;
+    let alice = app.login(ALICE).await;
+    let r = app.submit(&alice, "fk-test", json!({"title": "t"})).await;
+    let id = r["id"].as_str().unwrap().to_owned();
+    // Fill the table for the new steps the way the services will when they activate a step.
+    let steps = approval_step::Entity::find()
+        .filter(approval_step::Column::RequestId.eq(&id))
+        .all(&db)
+        .await
+        .unwrap();
+    for s in &steps {
+        let ids: Vec<String> = serde_json::from_str(&s.approvers).unwrap();
+        approvers::replace(&db, &s.id, &ids).await.unwrap();
+    }
+    assert_eq!(approver_rows(&db).await, approvers_in_json(&db).await);
+
+    let erin_id = app.user_id(&app.login(ERIN).await).await;
+    let alice_id = app.user_id(&alice).await;
+    let readable = request::Entity::find()
+        .filter(request::Column::Id.in_subquery(approvers::request_ids_of(&erin_id)))
+        .all(&db)
+        .await
+        .unwrap();
+    assert_eq!(
+        readable.iter().map(|r| r.id.as_str()).collect::<Vec<_>>(),
+        [id.as_str()]
+    );
+    let own = approval_step::Entity::find()
+        .filter(approval_step::Column::Id.in_subquery(approvers::step_ids_of(&alice_id)))
+        .all(&db)
+        .await
+        .unwrap();
+    assert!(own.is_empty(), "the requester never approves");
+
+    // Replacing drops the previous approvers and counts a repeated id once.
+    let step = &steps[0].id;
+    approvers::replace(&db, step, &[erin_id.clone(), erin_id.clone()])
+        .await
+        .unwrap();
+    let rows: Vec<_> = approver_rows(&db)
+        .await
+        .into_iter()
+        .filter(|(s, _)| s == step)
+        .collect();
+    assert_eq!(rows, [(step.clone(), erin_id)]);
+    approvers::replace(&db, step, &[]).await.unwrap();
+    assert!(approver_rows(&db).await.iter().all(|(s, _)| s != step));
+}
