@@ -162,7 +162,8 @@ mod tests {
         // Not what `serde_json` would print (spaces, an escaped "é"), still stored as read.
         let stored = r#"{ "body": "caf\u00e9", "n": 1.50 }"#;
         let doc = JsonText::from_json(stored).unwrap();
-        assert_eq!(doc.value(), &json!({"body": "café", "n": 1.5}));
+        assert_eq!(doc.value()["body"], json!("café"));
+        assert_eq!(doc.value()["n"].as_f64(), Some(1.5));
         let (written, back) = round_trip(&doc);
         assert_eq!(written, DbValue::from(stored));
         assert_eq!(back.text(), stored);
