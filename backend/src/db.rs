@@ -1,8 +1,11 @@
 //! Storage: the connection, entities and small query helpers that take `&impl ConnectionTrait`
 //! so they work inside or outside a transaction. No business rules live here.
 
+pub mod approvers;
 pub mod batch;
 pub mod entities;
+pub mod enums;
+pub mod json;
 
 use std::time::Duration;
 
@@ -11,9 +14,17 @@ use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbB
 use sea_orm_migration::MigratorTrait;
 
 /// Opens the database named by `url` (`sqlite://file.db` or `postgres://...`) and runs the
-/// migrations. SQLite files are created when missing, run in WAL mode, and wait for the write
-/// lock instead of failing at once.
+/// migrations. SQLite files are created when missing, run in WAL mode, enforce foreign keys,
+/// and wait for the write lock instead of failing at once.
 pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
+    let db = open(url).await?;
+    handoff_migrations::Migrator::up(&db, None).await?;
+    Ok(db)
+}
+
+/// Opens the database like [`connect`] without running the migrations (tests of a migration
+/// stop at the one before it).
+pub async fn open(url: &str) -> Result<DatabaseConnection, DbErr> {
     let mut url = url.to_owned();
     if url.starts_with("sqlite:") && !url.contains("mode=") && !url.contains(":memory:") {
         url.push_str(if url.contains('?') {
@@ -32,9 +43,7 @@ pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
                 .busy_timeout(Duration::from_secs(15))
                 .foreign_keys(true)
         });
-    let db = Database::connect(options).await?;
-    handoff_migrations::Migrator::up(&db, None).await?;
-    Ok(db)
+    Database::connect(options).await
 }
 
 /// A new UUIDv7 id: time-ordered, so ids sort by creation.
@@ -89,4 +98,26 @@ pub fn statement(
         sql.to_owned()
     };
     sea_orm::Statement::from_sql_and_values(backend, sql, values)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Migration 000003 rebuilds SQLite tables on a connection of its own; an in-memory
+    /// database must be the same database on that connection (sqlx names it for shared cache).
+    #[tokio::test]
+    async fn an_in_memory_database_migrates_to_the_latest_schema() {
+        let db = connect("sqlite::memory:").await.unwrap();
+        let row = db
+            .query_one_raw(statement(
+                &db,
+                "SELECT COUNT(*) AS n FROM pragma_foreign_key_list('events')",
+                vec![],
+            ))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(row.try_get::<i64>("", "n").unwrap(), 2);
+    }
 }

@@ -11,6 +11,7 @@ pub use sea_orm_migration::prelude::*;
 mod columns;
 mod m20261126_000001_initial;
 mod m20261126_000002_integrations;
+mod m20261129_000003_foreign_keys;
 
 /// Runs every migration in order; `handoff serve` calls it at start.
 #[derive(Debug)]
@@ -22,6 +23,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261126_000001_initial::Migration),
             Box::new(m20261126_000002_integrations::Migration),
+            Box::new(m20261129_000003_foreign_keys::Migration),
         ]
     }
 }

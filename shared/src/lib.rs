@@ -2,16 +2,19 @@
 //!
 //! This crate owns the workflow definition format (serde types, parsing, validation),
 //! the expression language used by definitions, form validation of submissions,
-//! routing decisions, permission names and the stable error codes clients branch on.
+//! routing decisions, permission names, the stable error codes clients branch on, and the
+//! closed lists of names the server records (audit event kinds, approval states).
 //! It must stay free of IO, async runtimes, databases and web frameworks: the same
 //! code is compiled to WebAssembly for the browser, so validation runs identically
 //! on both sides.
 
 #![warn(missing_docs)]
 
+pub mod approval_state;
 pub mod definition;
 pub mod duration;
 pub mod error_code;
+pub mod event_kind;
 pub mod expr;
 pub mod form;
 pub mod parse;
@@ -21,6 +24,7 @@ pub mod validate;
 
 mod suggest;
 
+pub use approval_state::ApprovalState;
 pub use definition::{
     Action, Actor, ApprovalPolicy, ApprovalStep, Approvals, Approver, CommentRule, Definition,
     Event, Field, FieldType, OnBreach, Priority, RoutingRule, SlaClock, SlaTarget, Status,
@@ -28,6 +32,7 @@ pub use definition::{
 };
 pub use duration::parse_duration;
 pub use error_code::ErrorCode;
+pub use event_kind::EventKind;
 pub use expr::{ExprContext, ExprError, check_expression, eval_bool, eval_condition};
 pub use form::{FormContext, FormMode, validate_fields, visible_fields};
 pub use parse::{MAX_DEFINITION_BYTES, check_definition, parse_definition};
@@ -65,6 +70,29 @@ impl std::fmt::Display for Problem {
             f.write_str(&self.message)
         } else {
             write!(f, "{}: {}", self.path, self.message)
+        }
+    }
+}
+
+/// A name that no variant of a closed list matches (an audit event kind, an approval state).
+///
+/// Stored and received names are parsed strictly: an unknown one is this error, never a
+/// default, so a reader older than the data (or edited data) is noticed instead of guessed at.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown {what} \"{value}\"")]
+pub struct UnknownValue {
+    /// What was being parsed (`event kind`).
+    pub what: &'static str,
+    /// The name found.
+    pub value: String,
+}
+
+impl UnknownValue {
+    /// The error for `value`, which is not a known `what`.
+    pub fn new(what: &'static str, value: impl Into<String>) -> Self {
+        Self {
+            what,
+            value: value.into(),
         }
     }
 }

@@ -196,6 +196,22 @@ pub mod approval_step {
     entity_boilerplate!();
 }
 
+/// Who may decide an approval step: one row per (step, user), filled when the step becomes
+/// active. It holds the same ids as `approval_step::Model::approvers` (migration 000003 copied
+/// them), so "steps this person may decide" is an indexed lookup instead of a text match.
+pub mod approval_step_approver {
+    use sea_orm::entity::prelude::*;
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "approval_step_approvers")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub step_id: String,
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub user_id: String,
+    }
+    entity_boilerplate!();
+}
+
 pub mod approval_decision {
     use sea_orm::entity::prelude::*;
     #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]

@@ -65,12 +65,33 @@ impl TestApp {
     /// without the loopback outbound allow-list of `Config::for_tests`).
     pub async fn spawn_with_config(demo: bool, adjust: impl FnOnce(&mut Config)) -> TestApp {
         let url = fresh_database().await;
-        let mut config = Config::for_tests(url.clone());
-        config.demo = demo;
-        adjust(&mut config);
-        let mut db = handoff_backend::db::connect(&url)
+        let db = handoff_backend::db::connect(&url)
             .await
             .expect("connect and migrate");
+        Self::spawn_on(url, db, demo, adjust).await
+    }
+
+    /// Like `spawn`, on a database migrated only as far as the first `migrations` migrations:
+    /// a test of a later migration runs it itself, on data the application wrote.
+    pub async fn spawn_migrated_to(migrations: u32) -> TestApp {
+        use sea_orm_migration::MigratorTrait;
+        let url = fresh_database().await;
+        let db = handoff_backend::db::open(&url).await.expect("connect");
+        handoff_migrations::Migrator::up(&db, Some(migrations))
+            .await
+            .expect("migrate");
+        Self::spawn_on(url, db, true, |_| {}).await
+    }
+
+    async fn spawn_on(
+        url: String,
+        mut db: sea_orm::DatabaseConnection,
+        demo: bool,
+        adjust: impl FnOnce(&mut Config),
+    ) -> TestApp {
+        let mut config = Config::for_tests(url);
+        config.demo = demo;
+        adjust(&mut config);
         let statements = Arc::new(AtomicUsize::new(0));
         let counter = statements.clone();
         db.set_metric_callback(move |_info| {

@@ -15,5 +15,6 @@ mod integrations;
 mod reads;
 mod requests;
 mod schema;
+mod storage;
 mod subscriptions;
 mod workflows;
