@@ -335,6 +335,10 @@ async fn count(db: &impl ConnectionTrait, sql: String) -> Result<i64, DbErr> {
 }
 
 #[async_trait::async_trait]
+#[expect(
+    elided_lifetimes_in_paths,
+    reason = "`MigrationTrait` elides `SchemaManager`'s lifetime and `async_trait` needs the impl to match"
+)]
 impl MigrationTrait for Migration {
     async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
         if m.has_table(APPROVERS).await? {
