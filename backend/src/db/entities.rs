@@ -24,7 +24,7 @@ pub mod user {
         pub manager_id: Option<String>,
         pub active: bool,
         /// `person` or `service` (the acting user of an API token or inbound hook).
-        pub kind: String,
+        pub kind: crate::db::enums::UserKind,
         pub created_at: DateTimeUtc,
     }
     entity_boilerplate!();
@@ -156,8 +156,8 @@ pub mod request {
         pub workflow_version: i32,
         pub title: String,
         pub status: String,
-        pub category: String,
-        pub priority: String,
+        pub category: crate::db::enums::StatusCategory,
+        pub priority: crate::db::enums::Priority,
         pub team: Option<String>,
         pub assignee_id: Option<String>,
         pub requester_id: String,
@@ -186,7 +186,7 @@ pub mod approval_step {
         pub round: i32,
         pub position: i32,
         pub key: String,
-        pub state: String,
+        pub state: crate::db::enums::ApprovalState,
         pub policy: String,
         /// JSON array of user ids resolved when the step became active.
         pub approvers: String,
@@ -240,7 +240,7 @@ pub mod event {
         pub stream: String,
         pub seq: i64,
         pub request_id: Option<String>,
-        pub kind: String,
+        pub kind: crate::db::enums::EventKind,
         pub actor_id: Option<String>,
         pub at: DateTimeUtc,
         pub data: String,
@@ -278,11 +278,11 @@ pub mod outbox {
         /// `actions[i]` of the workflow definition.
         pub action: String,
         /// `webhook` or `notify`.
-        pub kind: String,
+        pub kind: crate::db::enums::DeliveryKind,
         /// The integration key (webhook) or the notified audience.
         pub target: String,
         pub payload: String,
-        pub state: String,
+        pub state: crate::db::enums::DeliveryState,
         pub attempts: i32,
         pub next_attempt_at: DateTimeUtc,
         pub last_error: Option<String>,
@@ -310,7 +310,7 @@ pub mod integration {
         /// What definitions name (`erp`, `team-chat`).
         pub key: String,
         /// `webhook` or `chat`.
-        pub kind: String,
+        pub kind: crate::db::enums::IntegrationKind,
         pub url: String,
         /// `whsec_...`; never shown after creation, never logged (`Debug` redacts it).
         pub secret: Option<String>,

@@ -1,6 +1,7 @@
 //! Approval rules: how a step stands after its decisions, and where a request goes when its
 //! round ends. `services::approvals` stores rounds and decisions and asks these functions.
 
+use handoff_shared::EventKind;
 use handoff_shared::definition::{ApprovalPolicy, Approvals, Event};
 
 /// Where an approval step stands after its decisions.
@@ -49,7 +50,7 @@ pub enum RoundState {
 /// definition event actions listen to, and the status the request moves to.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RoundEnd<'d> {
-    pub kind: &'static str,
+    pub kind: EventKind,
     pub happened: Event,
     pub to: &'d str,
 }
@@ -59,12 +60,12 @@ pub fn round_end(spec: &Approvals, state: RoundState) -> Option<RoundEnd<'_>> {
     match state {
         RoundState::Waiting => None,
         RoundState::Approved => Some(RoundEnd {
-            kind: "approved",
+            kind: EventKind::Approved,
             happened: Event::Approved,
             to: &spec.on_approved,
         }),
         RoundState::Rejected => Some(RoundEnd {
-            kind: "rejected",
+            kind: EventKind::Rejected,
             happened: Event::Rejected,
             to: &spec.on_rejected,
         }),
@@ -138,7 +139,7 @@ mod tests {
         let rejected = round_end(&spec, RoundState::Rejected);
         assert_eq!(
             rejected.as_ref().map(|e| (e.kind, e.to)),
-            Some(("rejected", "rejected"))
+            Some((EventKind::Rejected, "rejected"))
         );
     }
 }

@@ -22,6 +22,7 @@
 //!
 //! Time comes from `state.clock`, which tests move forward instead of waiting.
 
+use handoff_shared::EventKind;
 use std::collections::BTreeMap;
 use std::time::Duration as StdDuration;
 
@@ -34,10 +35,11 @@ use sea_orm::{
 use serde_json::json;
 
 use crate::db::entities::{delivery_attempt, integration, outbox, request, workflow};
+use crate::db::enums::{DeliveryKind, DeliveryState};
 use crate::db::{new_id, statement};
 use crate::error::AppError;
 use crate::integrations::webhook;
-use crate::services::actions::{self, KIND_WEBHOOK};
+use crate::services::actions;
 use crate::services::audit::{self, NewEvent, SYSTEM_STREAM};
 use crate::services::change::{Change, Lock};
 use crate::services::integrations::signing_secrets;
@@ -233,7 +235,7 @@ pub async fn record(
     let Some(current) = outbox::Entity::find_by_id(row.id.clone()).one(txn).await? else {
         return Ok(false);
     };
-    if current.state != "sending" || current.lease_owner.as_deref() != Some(owner) {
+    if current.state != DeliveryState::Sending || current.lease_owner.as_deref() != Some(owner) {
         tracing::warn!(delivery.id = %row.id, worker = owner, "lease lost before recording; another worker owns the delivery");
         return Ok(false);
     }
@@ -269,12 +271,12 @@ pub async fn record(
         })
     };
     let new_state = match (success, next) {
-        (true, _) => "delivered",
-        (false, Some(_)) => "pending",
-        (false, None) => "dead",
+        (true, _) => DeliveryState::Delivered,
+        (false, Some(_)) => DeliveryState::Pending,
+        (false, None) => DeliveryState::Dead,
     };
     let mut active: outbox::ActiveModel = current.into();
-    active.state = Set(new_state.into());
+    active.state = Set(new_state);
     active.attempts = Set(attempts);
     active.lease_owner = Set(None);
     active.lease_until = Set(None);
@@ -303,16 +305,16 @@ pub async fn record(
                "next_attempt_at": next, "dead": next.is_none(), "webhook_id": webhook_id})
     };
     let kind = if success {
-        "delivery_succeeded"
+        EventKind::DeliverySucceeded
     } else {
-        "delivery_failed"
+        EventKind::DeliveryFailed
     };
     change.record(kind, data).await.map_err(app_error)?;
     let req = change.commit(state, kind).await.map_err(app_error)?;
     tracing::info!(delivery.id = %row.id, delivery.integration = %row.target, delivery.attempt = number,
-                   delivery.status = ?outcome.status, delivery.state = new_state, duration_ms = outcome.latency_ms,
+                   delivery.status = ?outcome.status, delivery.state = new_state.as_str(), duration_ms = outcome.latency_ms,
                    "delivery attempt recorded");
-    if success && row.kind == KIND_WEBHOOK {
+    if success && row.kind == DeliveryKind::Webhook {
         write_back(state, row, &req, &outcome.answer).await?;
     }
     Ok(true)
@@ -348,7 +350,7 @@ async fn disable_gone(
         NewEvent {
             stream: SYSTEM_STREAM,
             request_id: None,
-            kind: "integration_disabled",
+            kind: EventKind::IntegrationDisabled,
             actor_id: None,
             at: now,
             data: json!({"integration": key, "reason": "410 Gone"}),

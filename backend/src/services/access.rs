@@ -3,19 +3,15 @@
 //! can always read it.
 
 use handoff_shared::Permission;
-use sea_orm::sea_query::{Expr, ExprTrait, Query};
 use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter};
 
 use crate::auth::Principal;
+use crate::db::approvers;
 use crate::db::entities::{approval_step, request};
 use crate::error::AppResult;
 
-/// The `LIKE` pattern matching a user id inside an approvers JSON array (ids are UUIDs, so a
-/// quoted id cannot match anything but that id).
-pub fn approver_pattern(user_id: &str) -> String {
-    format!("%\"{user_id}\"%")
-}
-
+/// Whether `user_id` is an approver of any step of the request, in any round (the join table
+/// `approval_step_approvers`, written when a step becomes active).
 pub async fn is_approver(
     db: &impl ConnectionTrait,
     request_id: &str,
@@ -23,7 +19,7 @@ pub async fn is_approver(
 ) -> AppResult<bool> {
     Ok(approval_step::Entity::find()
         .filter(approval_step::Column::RequestId.eq(request_id))
-        .filter(approval_step::Column::Approvers.like(approver_pattern(user_id)))
+        .filter(approval_step::Column::Id.in_subquery(approvers::step_ids_of(user_id)))
         .one(db)
         .await?
         .is_some())
@@ -62,18 +58,7 @@ pub fn readable_condition(p: &Principal) -> Condition {
     let mut any = Condition::any()
         .add(request::Column::RequesterId.eq(&p.user_id))
         .add(request::Column::AssigneeId.eq(&p.user_id))
-        .add(
-            request::Column::Id.in_subquery(
-                Query::select()
-                    .column(approval_step::Column::RequestId)
-                    .from(approval_step::Entity)
-                    .and_where(
-                        Expr::col(approval_step::Column::Approvers)
-                            .like(approver_pattern(&p.user_id)),
-                    )
-                    .to_owned(),
-            ),
-        );
+        .add(request::Column::Id.in_subquery(approvers::request_ids_of(&p.user_id)));
     if p.can_any(Permission::RequestReadAll) {
         any = any.add(in_scope(
             request::Column::WorkflowKey,

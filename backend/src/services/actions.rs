@@ -12,6 +12,7 @@
 //! receiver's `webhook-id` is derived from that pair, so the same event never makes two
 //! different deliveries of one action.
 
+use handoff_shared::EventKind;
 use std::collections::BTreeSet;
 use std::sync::LazyLock;
 
@@ -25,16 +26,12 @@ use serde_json::{Map, Value, json};
 use sha2::{Digest, Sha256};
 
 use crate::db::entities::{event, notification, outbox, request, user};
+use crate::db::enums::{DeliveryKind, DeliveryState, UserKind};
 use crate::db::new_id;
 use crate::engine::events;
 use crate::error::{AppError, AppResult};
 use crate::services::change::Change;
 use crate::services::directory;
-
-/// Outbox `kind` of a webhook delivery.
-pub const KIND_WEBHOOK: &str = "webhook";
-/// Outbox `kind` of a chat message.
-pub const KIND_CHAT: &str = "chat";
 
 /// Work a template may do before it is stopped (minijinja fuel: about one unit per instruction).
 const TEMPLATE_FUEL: u64 = 50_000;
@@ -106,7 +103,7 @@ pub async fn fire_caused_by(
         let path = format!("actions[{index}]");
         let event_json = json!({
             "id": cause.id,
-            "kind": cause.kind,
+            "kind": cause.kind.as_str(),
             "on": happened.to_string(),
             "at": cause.at.to_rfc3339_opts(SecondsFormat::Micros, true),
             "actor": actor,
@@ -150,8 +147,8 @@ async fn snapshot(txn: &impl ConnectionTrait, req: &request::Model) -> AppResult
         "workflow": req.workflow_key,
         "workflowVersion": req.workflow_version,
         "status": req.status,
-        "category": req.category,
-        "priority": req.priority,
+        "category": req.category.as_str(),
+        "priority": req.priority.as_str(),
         "team": req.team,
         "requester": person(&req.requester_id),
         "assignee": req.assignee_id.as_deref().and_then(person),
@@ -199,7 +196,7 @@ async fn queue_webhook(
         "timestamp": fired.cause.at.to_rfc3339_opts(SecondsFormat::Secs, true),
         "data": {"request": fired.snapshot, "event": event_json, "body": body},
     });
-    insert_row(change, fired, KIND_WEBHOOK, key, &payload, error).await
+    insert_row(change, fired, DeliveryKind::Webhook, key, &payload, error).await
 }
 
 /// Queues one outbox row; a row that cannot be sent (its template failed) is dead at once and
@@ -207,7 +204,7 @@ async fn queue_webhook(
 async fn insert_row(
     change: &mut Change,
     fired: &Fired<'_>,
-    kind: &str,
+    kind: DeliveryKind,
     target: &str,
     payload: &Value,
     error: Option<String>,
@@ -219,10 +216,14 @@ async fn insert_row(
         request_id: Set(change.req.id.clone()),
         event_id: Set(fired.cause.id.clone()),
         action: Set(fired.path.to_owned()),
-        kind: Set(kind.to_owned()),
+        kind: Set(kind),
         target: Set(target.to_owned()),
         payload: Set(serde_json::to_string(payload)?),
-        state: Set(if dead { "dead" } else { "pending" }.to_owned()),
+        state: Set(if dead {
+            DeliveryState::Dead
+        } else {
+            DeliveryState::Pending
+        }),
         attempts: Set(0),
         next_attempt_at: Set(change.now),
         last_error: Set(error.clone()),
@@ -238,7 +239,7 @@ async fn insert_row(
     if let Some(error) = error {
         change
             .record(
-                "delivery_failed",
+                EventKind::DeliveryFailed,
                 json!({"delivery": id, "integration": target, "action": fired.path,
                        "attempt": 0, "error": error, "dead": true}),
             )
@@ -275,7 +276,7 @@ async fn notify(change: &mut Change, fired: &Fired<'_>, audience: &str) -> AppRe
     }
     if let Some(via) = &fired.action.via {
         let payload = json!({"text": message});
-        insert_row(change, fired, KIND_CHAT, via, &payload, error).await?;
+        insert_row(change, fired, DeliveryKind::Chat, via, &payload, error).await?;
     }
     Ok(())
 }
@@ -322,7 +323,7 @@ async fn recipients(
     Ok(user::Entity::find()
         .filter(user::Column::Id.is_in(unique))
         .filter(user::Column::Active.eq(true))
-        .filter(user::Column::Kind.eq("person"))
+        .filter(user::Column::Kind.eq(UserKind::Person))
         .all(txn)
         .await?
         .into_iter()

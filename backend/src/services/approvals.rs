@@ -4,6 +4,7 @@
 //! Works on an open [`Change`] (the request's locked transaction); the policy arithmetic is the
 //! engine's (`engine::approvals`).
 
+use handoff_shared::EventKind;
 use std::collections::HashMap;
 
 use handoff_shared::definition::{ApprovalPolicy, Approver, Definition};
@@ -14,18 +15,13 @@ use sea_orm::{
 use serde_json::json;
 
 use crate::db::entities::{approval_decision, approval_step, request, user};
-use crate::db::new_id;
+use crate::db::enums::ApprovalState;
+use crate::db::{approvers, new_id};
 use crate::engine::approvals::{RoundState, StepOutcome, step_outcome};
 use crate::error::{AppError, AppResult, Duplicate, OnDuplicate};
 use crate::services::change::Change;
 use crate::services::directory;
 use crate::services::facts::Requester;
-
-pub const PENDING: &str = "PENDING";
-pub const ACTIVE: &str = "ACTIVE";
-pub const APPROVED: &str = "APPROVED";
-pub const REJECTED: &str = "REJECTED";
-pub const SKIPPED: &str = "SKIPPED";
 
 /// The steps of the latest round, in order.
 pub async fn current_round(
@@ -120,7 +116,11 @@ pub async fn start_round(change: &mut Change, def: &Definition) -> AppResult<Rou
             round: Set(round),
             position: Set(position as i32),
             key: Set(step.key.clone()),
-            state: Set(if applies { PENDING } else { SKIPPED }.to_owned()),
+            state: Set(if applies {
+                ApprovalState::Pending
+            } else {
+                ApprovalState::Skipped
+            }),
             policy: Set(step.policy.to_string()),
             approvers: Set("[]".into()),
             started_at: Set(None),
@@ -137,7 +137,7 @@ pub async fn start_round(change: &mut Change, def: &Definition) -> AppResult<Rou
         .collect();
     change
         .record(
-            "approval_round_started",
+            EventKind::ApprovalRoundStarted,
             json!({"round": round, "steps": applicable, "skipped": skipped}),
         )
         .await?;
@@ -151,7 +151,10 @@ async fn activate_next(
     fields: &serde_json::Map<String, serde_json::Value>,
 ) -> AppResult<RoundState> {
     let steps = current_round(change.db(), &change.req.id).await?;
-    let Some(next) = steps.into_iter().find(|s| s.state == PENDING) else {
+    let Some(next) = steps
+        .into_iter()
+        .find(|s| s.state == ApprovalState::Pending)
+    else {
         return Ok(RoundState::Approved);
     };
     let spec = def
@@ -174,13 +177,14 @@ async fn activate_next(
         .collect();
     let key = next.key.clone();
     let mut active: approval_step::ActiveModel = next.into();
-    active.state = Set(ACTIVE.into());
+    active.state = Set(ApprovalState::Active);
     active.approvers = Set(serde_json::to_string(&approvers)?);
     active.started_at = Set(Some(change.now));
-    active.update(change.db()).await?;
+    let step = active.update(change.db()).await?;
+    approvers::replace(change.db(), &step.id, &approvers).await?;
     change
         .record(
-            "approval_started",
+            EventKind::ApprovalStarted,
             json!({"step": key, "policy": spec.policy.to_string(), "approvers": emails,
                    "unassigned": approvers.is_empty()}),
         )
@@ -193,7 +197,7 @@ pub async fn cancel_round(change: &mut Change) -> AppResult<()> {
     let open: Vec<_> = current_round(change.db(), &change.req.id)
         .await?
         .into_iter()
-        .filter(|s| s.state == PENDING || s.state == ACTIVE)
+        .filter(|s| s.state == ApprovalState::Pending || s.state == ApprovalState::Active)
         .collect();
     if open.is_empty() {
         return Ok(());
@@ -201,12 +205,12 @@ pub async fn cancel_round(change: &mut Change) -> AppResult<()> {
     let keys: Vec<String> = open.iter().map(|s| s.key.clone()).collect();
     for s in open {
         let mut a: approval_step::ActiveModel = s.into();
-        a.state = Set(SKIPPED.into());
+        a.state = Set(ApprovalState::Skipped);
         a.completed_at = Set(Some(change.now));
         a.update(change.db()).await?;
     }
     change
-        .record("approval_cancelled", json!({"steps": keys}))
+        .record(EventKind::ApprovalCancelled, json!({"steps": keys}))
         .await?;
     Ok(())
 }
@@ -229,7 +233,9 @@ pub async fn decide(
         serde_json::from_str::<Vec<String>>(&s.approvers)
             .is_ok_and(|ids| ids.iter().any(|i| i == approver_id))
     };
-    let active = steps.iter().find(|s| s.state == ACTIVE && is_listed(s));
+    let active = steps
+        .iter()
+        .find(|s| s.state == ApprovalState::Active && is_listed(s));
     let Some(step) = active else {
         return Err(if steps.iter().any(is_listed) {
             AppError::Conflict("this approval step was already decided".into())
@@ -260,7 +266,7 @@ pub async fn decide(
     .on_duplicate(Duplicate::Race("you already decided on this step"))?;
     change
         .record(
-            "decided",
+            EventKind::Decided,
             json!({"step": step.key, "approve": approve, "comment": comment}),
         )
         .await?;
@@ -275,23 +281,25 @@ pub async fn decide(
     }
     let mut a: approval_step::ActiveModel = step.clone().into();
     a.state = Set(if outcome == StepOutcome::Approved {
-        APPROVED
+        ApprovalState::Approved
     } else {
-        REJECTED
-    }
-    .into());
+        ApprovalState::Rejected
+    });
     a.completed_at = Set(Some(change.now));
     a.update(change.db()).await?;
     change
         .record(
-            "step_completed",
+            EventKind::StepCompleted,
             json!({"step": step.key, "outcome": if approve { "approved" } else { "rejected" }}),
         )
         .await?;
     if outcome == StepOutcome::Rejected {
-        for s in steps.into_iter().filter(|s| s.state == PENDING) {
+        for s in steps
+            .into_iter()
+            .filter(|s| s.state == ApprovalState::Pending)
+        {
             let mut a: approval_step::ActiveModel = s.into();
-            a.state = Set(SKIPPED.into());
+            a.state = Set(ApprovalState::Skipped);
             a.completed_at = Set(Some(change.now));
             a.update(change.db()).await?;
         }
@@ -320,5 +328,5 @@ pub async fn decisions_of_steps(
 
 /// Whether the latest round has an approved step (editing a reapproval field then restarts it).
 pub fn round_has_approval(steps: &[approval_step::Model]) -> bool {
-    steps.iter().any(|s| s.state == APPROVED)
+    steps.iter().any(|s| s.state == ApprovalState::Approved)
 }

@@ -4,6 +4,7 @@
 //! `handoff audit verify` finds it.
 
 use chrono::{DateTime, SecondsFormat, Utc};
+use handoff_shared::EventKind;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set,
 };
@@ -25,7 +26,7 @@ fn stamp(at: DateTime<Utc>) -> String {
 pub struct NewEvent<'a> {
     pub stream: &'a str,
     pub request_id: Option<&'a str>,
-    pub kind: &'a str,
+    pub kind: EventKind,
     pub actor_id: Option<&'a str>,
     pub at: DateTime<Utc>,
     pub data: serde_json::Value,
@@ -52,7 +53,7 @@ pub async fn append(db: &impl ConnectionTrait, new: NewEvent<'_>) -> AppResult<e
         id: &id,
         stream: new.stream,
         seq,
-        kind: new.kind,
+        kind: new.kind.as_str(),
         actor_id: new.actor_id,
         at: &stamp(at),
         data: &data,
@@ -62,7 +63,7 @@ pub async fn append(db: &impl ConnectionTrait, new: NewEvent<'_>) -> AppResult<e
         stream: Set(new.stream.to_owned()),
         seq: Set(seq),
         request_id: Set(new.request_id.map(str::to_owned)),
-        kind: Set(new.kind.to_owned()),
+        kind: Set(new.kind.into()),
         actor_id: Set(new.actor_id.map(str::to_owned)),
         at: Set(at),
         data: Set(data),
@@ -81,7 +82,7 @@ pub async fn append(db: &impl ConnectionTrait, new: NewEvent<'_>) -> AppResult<e
 pub async fn system_event(
     db: &impl ConnectionTrait,
     actor_id: Option<&str>,
-    kind: &str,
+    kind: EventKind,
     at: DateTime<Utc>,
     data: serde_json::Value,
 ) -> AppResult<event::Model> {
@@ -158,7 +159,7 @@ pub async fn verify(
             id: &e.id,
             stream: &e.stream,
             seq: e.seq,
-            kind: &e.kind,
+            kind: e.kind.as_str(),
             actor_id: e.actor_id.as_deref(),
             at: &stamp(e.at),
             data: &e.data,

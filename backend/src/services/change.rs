@@ -12,6 +12,7 @@
 //! case leaves nothing half-written.
 
 use chrono::{DateTime, Utc};
+use handoff_shared::EventKind;
 use sea_orm::{
     ActiveModelTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, TransactionTrait,
 };
@@ -127,7 +128,7 @@ impl Change {
     }
 
     /// Appends an audit event to the request's chain, made by the change's actor at its time.
-    pub async fn record(&mut self, kind: &str, data: Value) -> AppResult<event::Model> {
+    pub async fn record(&mut self, kind: EventKind, data: Value) -> AppResult<event::Model> {
         let e = audit::append(
             &self.txn,
             NewEvent {
@@ -168,7 +169,7 @@ impl Change {
 
     /// Commits, then tells subscribers what happened (`kind`, e.g. `transitioned`). Answers the
     /// request as committed.
-    pub async fn commit(self, state: &AppState, kind: &str) -> AppResult<request::Model> {
+    pub async fn commit(self, state: &AppState, kind: EventKind) -> AppResult<request::Model> {
         self.txn.commit().await?;
         announce(state, &self.req, kind);
         Ok(self.req)
@@ -187,14 +188,14 @@ impl Change {
 }
 
 /// Announces a committed change on the in-process channel that feeds subscriptions.
-pub fn announce(state: &AppState, req: &request::Model, kind: &str) {
+pub fn announce(state: &AppState, req: &request::Model, kind: EventKind) {
     state.publish_change(RequestChange {
         request_id: req.id.clone(),
         number: req.number.clone(),
         workflow: req.workflow_key.clone(),
         team: req.team.clone(),
         status: req.status.clone(),
-        kind: kind.to_owned(),
+        kind: kind.as_str().to_owned(),
         version: req.version,
     });
 }

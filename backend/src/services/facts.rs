@@ -4,7 +4,7 @@
 //! validation take.
 
 use chrono::{DateTime, Utc};
-use handoff_shared::definition::{Definition, Priority};
+use handoff_shared::definition::Definition;
 use handoff_shared::expr::ExprContext;
 use handoff_shared::form::FormContext;
 use sea_orm::{ConnectionTrait, EntityTrait};
@@ -50,7 +50,7 @@ impl Requester {
         ExprContext {
             definition,
             fields,
-            priority: Priority::parse(&req.priority),
+            priority: Some(req.priority.into()),
             requester_email: &self.email,
             requester_team: self.team.as_deref(),
             now,
@@ -60,7 +60,7 @@ impl Requester {
     /// The form-validation context for an edit of `req`.
     pub fn form(&self, req: &request::Model, now: DateTime<Utc>) -> FormContext<'_> {
         FormContext {
-            priority: Priority::parse(&req.priority),
+            priority: Some(req.priority.into()),
             requester_email: &self.email,
             requester_team: self.team.as_deref(),
             now,

@@ -13,10 +13,11 @@ use sea_orm::{
 };
 
 use crate::auth::Principal;
+use crate::db::approvers;
 use crate::db::entities::{approval_step, event, request, user};
+use crate::db::enums::ApprovalState;
 use crate::error::{AppError, AppResult};
 use crate::services::access;
-use crate::services::approvals::ACTIVE;
 
 pub const DEFAULT_PAGE: u64 = 25;
 pub const MAX_PAGE: u64 = 100;
@@ -285,8 +286,8 @@ pub async fn my_approvals(
     p: &Principal,
 ) -> AppResult<Vec<(request::Model, approval_step::Model)>> {
     let steps = approval_step::Entity::find()
-        .filter(approval_step::Column::State.eq(ACTIVE))
-        .filter(approval_step::Column::Approvers.like(access::approver_pattern(&p.user_id)))
+        .filter(approval_step::Column::State.eq(ApprovalState::Active))
+        .filter(approval_step::Column::Id.in_subquery(approvers::step_ids_of(&p.user_id)))
         .all(db)
         .await?;
     let decided: Vec<String> = crate::db::entities::approval_decision::Entity::find()

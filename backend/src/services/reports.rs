@@ -140,7 +140,7 @@ pub async fn dashboard(
                     .or_default()
                     .1 += 1;
                 cycles
-                    .entry((r.workflow_key.clone(), r.priority.clone()))
+                    .entry((r.workflow_key.clone(), r.priority.as_str().to_owned()))
                     .or_default()
                     .push(hours(closed - r.created_at));
             }
@@ -150,7 +150,7 @@ pub async fn dashboard(
                     .entry(r.status.clone())
                     .or_insert_with(|| BacklogRow {
                         status: r.status.clone(),
-                        category: r.category.clone(),
+                        category: r.category.as_str().to_owned(),
                         ..BacklogRow::default()
                     });
                 row.total += 1;

@@ -1,6 +1,7 @@
 //! Workflow definitions: validate, publish immutable versions, and load a version's parsed
 //! definition (cached: published versions never change).
 
+use handoff_shared::EventKind;
 use std::sync::Arc;
 
 use handoff_shared::definition::{Actor, Approver, Definition};
@@ -179,7 +180,7 @@ pub async fn publish_checked(
     audit::system_event(
         &txn,
         actor,
-        "workflow_published",
+        EventKind::WorkflowPublished,
         now,
         json!({"workflow": def.key, "version": version, "id": model.id}),
     )

@@ -1020,7 +1020,7 @@ async fn internal_addresses_are_refused_at_save_and_at_connect_time() {
         integration::ActiveModel {
             id: Set(handoff_backend::db::new_id()),
             key: Set(key.into()),
-            kind: Set("webhook".into()),
+            kind: Set(handoff_backend::db::enums::IntegrationKind::Webhook),
             url: Set(url),
             secret: Set(None),
             previous_secret: Set(None),

@@ -2,6 +2,7 @@
 //! attempts, `InboundHook`, and the answers that show a new secret or token once. `Delivery`
 //! is also what `Request.deliveries` answers, so this module uses no other area's types.
 
+use crate::db::enums::DeliveryState;
 use async_graphql::{Context, Enum, ID, Json, Object, Result, SimpleObject};
 use chrono::{DateTime, Utc};
 
@@ -63,12 +64,12 @@ impl Integration {
         &self.0.key
     }
     async fn kind(&self) -> Result<IntegrationKind> {
-        Ok(IntegrationKind::from_stored(&self.0.kind)?)
+        Ok(IntegrationKind::from_stored(self.0.kind.as_str())?)
     }
     /// The endpoint. A chat webhook's path is its credential, so it is shown as `…`; query
     /// strings and user info are never shown.
     async fn url(&self) -> Result<String> {
-        let kind = IntegrationKind::from_stored(&self.0.kind)?;
+        let kind = IntegrationKind::from_stored(self.0.kind.as_str())?;
         Ok(redact_url(&self.0.url, kind == IntegrationKind::Chat))
     }
     async fn enabled(&self) -> bool {
@@ -163,7 +164,7 @@ impl Delivery {
     }
     /// `webhook` or `chat`.
     async fn kind(&self) -> &str {
-        &self.0.kind
+        self.0.kind.as_str()
     }
     /// The integration key.
     async fn integration(&self) -> &str {
@@ -171,7 +172,7 @@ impl Delivery {
     }
     /// `pending`, `sending`, `delivered` or `dead`.
     async fn state(&self) -> &str {
-        &self.0.state
+        self.0.state.as_str()
     }
     /// Attempts since the delivery was queued or last replayed.
     async fn attempts(&self) -> i32 {
@@ -190,7 +191,7 @@ impl Delivery {
     }
     /// When the next attempt is due (pending deliveries only).
     async fn next_attempt_at(&self) -> Option<DateTime<Utc>> {
-        (self.0.state == "pending").then_some(self.0.next_attempt_at)
+        (self.0.state == DeliveryState::Pending).then_some(self.0.next_attempt_at)
     }
     async fn delivered_at(&self) -> Option<DateTime<Utc>> {
         self.0.delivered_at

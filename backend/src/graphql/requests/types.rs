@@ -3,6 +3,7 @@
 //! wraps a row or a service result; relations resolve through DataLoaders, of this area and of
 //! `directory`, `workflows` and `integrations` (which never point back here).
 
+use crate::db::enums::ApprovalState as Stored;
 use async_graphql::{Context, Enum, ID, Json, Object, Result, SimpleObject};
 use chrono::{DateTime, Utc};
 use handoff_shared::definition::{CommentRule, Priority as DefPriority};
@@ -20,7 +21,7 @@ use crate::graphql::requests::loaders::{DecisionLoader, EventLoader, RoundLoader
 use crate::graphql::workflows::types::{
     Status, Workflow, definition_of_version, load_workflow, status_of,
 };
-use crate::services::{approvals, requests};
+use crate::services::requests;
 use crate::state::AppState;
 
 #[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
@@ -71,17 +72,15 @@ pub enum ApprovalState {
     Skipped,
 }
 
-impl ApprovalState {
-    /// The state stored as `s`; one this build does not know is an `INTERNAL` error.
-    fn from_stored(s: &str) -> AppResult<Self> {
-        Ok(match s {
-            approvals::PENDING => Self::Pending,
-            approvals::ACTIVE => Self::Active,
-            approvals::APPROVED => Self::Approved,
-            approvals::REJECTED => Self::Rejected,
-            approvals::SKIPPED => Self::Skipped,
-            other => return Err(unknown_stored("approval state", other)),
-        })
+impl From<Stored> for ApprovalState {
+    fn from(s: Stored) -> Self {
+        match s {
+            Stored::Pending => Self::Pending,
+            Stored::Active => Self::Active,
+            Stored::Approved => Self::Approved,
+            Stored::Rejected => Self::Rejected,
+            Stored::Skipped => Self::Skipped,
+        }
     }
 }
 
@@ -129,7 +128,7 @@ impl Request {
         Ok(status_of(&def, &self.0.status)?)
     }
     async fn priority(&self) -> Result<Priority> {
-        Ok(Priority::from_stored(&self.0.priority)?)
+        Ok(Priority::from_stored(self.0.priority.as_str())?)
     }
     async fn team(&self, ctx: &Context<'_>) -> Result<Option<Team>> {
         let Some(key) = &self.0.team else {
@@ -224,8 +223,8 @@ impl ApprovalStep {
     async fn key(&self) -> &str {
         &self.0.key
     }
-    async fn state(&self) -> Result<ApprovalState> {
-        Ok(ApprovalState::from_stored(&self.0.state)?)
+    async fn state(&self) -> ApprovalState {
+        self.0.state.into()
     }
     async fn policy(&self) -> &str {
         &self.0.policy
@@ -289,7 +288,7 @@ impl Event {
         ID(self.0.id.clone())
     }
     async fn kind(&self) -> &str {
-        &self.0.kind
+        self.0.kind.as_str()
     }
     async fn actor(&self, ctx: &Context<'_>) -> Result<Option<User>> {
         load_user(ctx, self.0.actor_id.as_deref()).await
@@ -350,7 +349,7 @@ impl RequestChange {
     }
     /// What happened: submitted, transitioned, decided, fields_updated, commented, assigned.
     async fn kind(&self) -> &str {
-        &self.0.kind
+        self.0.kind.as_str()
     }
     async fn status(&self) -> &str {
         &self.0.status

@@ -5,6 +5,7 @@
 //! Built-in roles can be edited but never deleted: the demo data, the first admin and the
 //! documentation all name them.
 
+use handoff_shared::EventKind;
 use std::collections::HashMap;
 
 use handoff_shared::Permission;
@@ -133,7 +134,7 @@ pub async fn create_role(
     audit::system_event(
         &txn,
         actor,
-        "role_created",
+        EventKind::RoleCreated,
         now,
         json!({"role": key, "permissions": summary}),
     )
@@ -169,7 +170,7 @@ pub async fn update_role(
     audit::system_event(
         &txn,
         Some(actor),
-        "role_updated",
+        EventKind::RoleUpdated,
         state.clock.now(),
         json!({"role": key, "name": name, "permissions": summary}),
     )
@@ -205,7 +206,7 @@ pub async fn delete_role(state: &AppState, actor: &str, key: &str) -> AppResult<
     audit::system_event(
         &txn,
         Some(actor),
-        "role_deleted",
+        EventKind::RoleDeleted,
         state.clock.now(),
         json!({"role": key}),
     )

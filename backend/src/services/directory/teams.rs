@@ -2,6 +2,7 @@
 //! their members (for DataLoaders, routing and notifications). Memberships themselves are
 //! written with the user (`users::set_memberships`).
 
+use handoff_shared::EventKind;
 use std::collections::HashMap;
 
 use sea_orm::{
@@ -61,7 +62,7 @@ pub async fn create_team(
     audit::system_event(
         &txn,
         actor,
-        "team_created",
+        EventKind::TeamCreated,
         now,
         json!({"team": key, "name": name}),
     )
@@ -91,7 +92,7 @@ pub async fn update_team(
     audit::system_event(
         &txn,
         Some(actor),
-        "team_updated",
+        EventKind::TeamUpdated,
         state.clock.now(),
         json!({"team": key, "name": name}),
     )

@@ -4,6 +4,7 @@
 //! A token carries a subset of its creator's roles, never more, so a leaked token can do no
 //! more than the person who made it.
 
+use handoff_shared::EventKind;
 use std::collections::BTreeSet;
 
 use handoff_shared::Permission;
@@ -105,7 +106,7 @@ pub async fn create_api_token(
     audit::system_event(
         &txn,
         Some(&owner.user_id),
-        "api_token_created",
+        EventKind::ApiTokenCreated,
         now,
         json!({"token": token.id, "name": token.name, "roles": unique_roles}),
     )
@@ -138,7 +139,7 @@ pub async fn revoke_api_token(
     audit::system_event(
         &txn,
         Some(&actor.user_id),
-        "api_token_revoked",
+        EventKind::ApiTokenRevoked,
         now,
         json!({"token": token.id}),
     )

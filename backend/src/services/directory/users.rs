@@ -4,6 +4,8 @@
 //! Emails are stored trimmed and lower-cased, so look-ups and the unique index agree on what
 //! counts as the same address.
 
+use crate::db::enums::UserKind;
+use handoff_shared::EventKind;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set,
     TransactionTrait,
@@ -118,7 +120,7 @@ pub async fn create_user(
         password_hash: Set(hash),
         manager_id: Set(manager_id),
         active: Set(true),
-        kind: Set("person".into()),
+        kind: Set(UserKind::Person),
         created_at: Set(now),
     }
     .insert(&txn)
@@ -131,7 +133,7 @@ pub async fn create_user(
     audit::system_event(
         &txn,
         actor,
-        "user_created",
+        EventKind::UserCreated,
         now,
         json!({"user": model.id, "email": email, "roles": input.roles, "teams": input.teams}),
     )
@@ -222,7 +224,7 @@ pub async fn update_user(
     }
     let model = active.update(&txn).await?;
     set_memberships(&txn, &model.id, roles, teams).await?;
-    audit::system_event(&txn, Some(actor), "user_updated", state.clock.now(), json!({
+    audit::system_event(&txn, Some(actor), EventKind::UserUpdated, state.clock.now(), json!({
                 "user": model.id, "name": input.name, "roles": input.roles, "teams": input.teams,
                 "manager": input.manager, "active": input.active, "password_changed": input.password.is_some(),
             }))

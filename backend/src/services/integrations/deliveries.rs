@@ -4,6 +4,8 @@
 //! Sending is not here: `jobs::outbox` claims, sends and records. A replay only makes a row due
 //! again; it is audited on the request's own chain, like the attempts it will cause.
 
+use crate::db::enums::DeliveryState;
+use handoff_shared::EventKind;
 use std::collections::HashMap;
 
 use sea_orm::{
@@ -101,16 +103,16 @@ pub async fn retry_delivery(state: &AppState, actor: &str, id: &str) -> AppResul
         .one(change.db())
         .await?
         .ok_or_else(|| AppError::not_found("delivery"))?;
-    if row.state == "sending" {
+    if row.state == DeliveryState::Sending {
         return Err(AppError::Conflict(
             "this delivery is being sent right now".into(),
         ));
     }
     let now = change.now;
     let (target, action, event_id) = (row.target.clone(), row.action.clone(), row.event_id.clone());
-    let previous_state = row.state.clone();
+    let previous_state = row.state.as_str();
     let mut active: outbox::ActiveModel = row.into();
-    active.state = Set("pending".into());
+    active.state = Set(DeliveryState::Pending);
     active.attempts = Set(0);
     active.next_attempt_at = Set(now);
     active.lease_owner = Set(None);
@@ -120,12 +122,12 @@ pub async fn retry_delivery(state: &AppState, actor: &str, id: &str) -> AppResul
     let model = active.update(change.db()).await?;
     change
         .record(
-            "delivery_retried",
+            EventKind::DeliveryRetried,
             json!({"delivery": model.id, "integration": target, "action": action,
                    "webhook_id": crate::services::actions::webhook_id(&event_id, &action),
                    "previous_state": previous_state}),
         )
         .await?;
-    change.commit(state, "delivery_retried").await?;
+    change.commit(state, EventKind::DeliveryRetried).await?;
     Ok(model)
 }

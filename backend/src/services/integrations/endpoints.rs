@@ -4,7 +4,9 @@
 //! A secret is answered once, by the call that makes it, and never again: not by lists, not in
 //! audit events, not in errors.
 
+use crate::db::enums::IntegrationKind;
 use chrono::Duration;
+use handoff_shared::EventKind;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter,
     QueryOrder, Set, TransactionTrait,
@@ -99,7 +101,10 @@ pub async fn create_integration(
     let model = integration::ActiveModel {
         id: Set(new_id()),
         key: Set(key.clone()),
-        kind: Set(input.kind.as_str().to_owned()),
+        kind: Set(match input.kind {
+            Kind::Webhook => IntegrationKind::Webhook,
+            Kind::Chat => IntegrationKind::Chat,
+        }),
         url: Set(input.url.trim().to_owned()),
         secret: Set(secret.clone()),
         previous_secret: Set(None),
@@ -118,7 +123,7 @@ pub async fn create_integration(
     audit::system_event(
         &txn,
         Some(actor),
-        "integration_created",
+        EventKind::IntegrationCreated,
         now,
         json!({"integration": key, "kind": input.kind.as_str()}),
     )
@@ -203,7 +208,7 @@ pub async fn update_integration(
     active.updated_at = Set(now);
     let model = active.update(&txn).await?;
     audit::system_event(&txn, Some(actor),
-        "integration_updated",
+        EventKind::IntegrationUpdated,
         now,
         json!({"integration": model.key, "url_changed": input.url.is_some(), "enabled": input.enabled}),
     )
@@ -244,7 +249,7 @@ pub async fn rotate_secret(
     audit::system_event(
         &txn,
         Some(actor),
-        "integration_secret_rotated",
+        EventKind::IntegrationSecretRotated,
         now,
         json!({"integration": model.key, "overlap_minutes": overlap_minutes}),
     )

@@ -4,6 +4,8 @@
 //!
 //! Only a token's hash is stored; the token and a signed hook's secret are answered once.
 
+use crate::db::enums::UserKind;
+use handoff_shared::EventKind;
 use handoff_shared::Permission;
 use rand::RngCore;
 use sea_orm::{
@@ -70,7 +72,7 @@ pub async fn create_inbound_hook(
         password_hash: Set(None),
         manager_id: Set(None),
         active: Set(true),
-        kind: Set("service".into()),
+        kind: Set(UserKind::Service),
         created_at: Set(now),
     }
     .insert(&txn)
@@ -90,7 +92,7 @@ pub async fn create_inbound_hook(
     audit::system_event(
         &txn,
         Some(actor),
-        "inbound_hook_created",
+        EventKind::InboundHookCreated,
         now,
         json!({"hook": hook.id, "workflow": workflow, "name": name, "signed": signed,
                "service_user": service.id}),
@@ -141,7 +143,7 @@ pub async fn revoke_inbound_hook(
     audit::system_event(
         &txn,
         Some(actor),
-        "inbound_hook_revoked",
+        EventKind::InboundHookRevoked,
         now,
         json!({"hook": hook.id}),
     )

@@ -1,5 +1,6 @@
 //! `assign`: claim, assign to a colleague, or unassign.
 
+use handoff_shared::EventKind;
 use sea_orm::EntityTrait;
 use serde_json::json;
 
@@ -49,7 +50,7 @@ pub async fn assign(
     };
     change
         .record(
-            "assigned",
+            EventKind::Assigned,
             json!({"action": action, "from": change.req.assignee_id, "to": target.as_ref().map(|u| &u.id),
                    "email": target.as_ref().map(|u| &u.email)}),
         )
@@ -57,5 +58,5 @@ pub async fn assign(
     change.req.assignee_id = target.map(|u| u.id);
     change.req.updated_at = change.now;
     change.save().await?;
-    change.commit(state, "assigned").await
+    change.commit(state, EventKind::Assigned).await
 }

@@ -1,5 +1,6 @@
 //! `addComment`, and the comment rows transitions and decisions write beside their events.
 
+use handoff_shared::EventKind;
 use sea_orm::{ActiveModelTrait, Set};
 use serde_json::json;
 
@@ -44,7 +45,9 @@ pub async fn add_comment(
         return Err(AppError::forbidden("you may not comment on this request"));
     }
     insert_comment(&change, &p.user_id, &body).await?;
-    let event = change.record("commented", json!({"body": body})).await?;
-    change.commit(state, "commented").await?;
+    let event = change
+        .record(EventKind::Commented, json!({"body": body}))
+        .await?;
+    change.commit(state, EventKind::Commented).await?;
     Ok(event)
 }

@@ -11,6 +11,7 @@ use crate::error::{AppError, AppResult};
 use crate::services::approvals;
 use crate::services::change::{Change, Lock};
 use crate::state::AppState;
+use handoff_shared::EventKind;
 
 /// What `decide` takes.
 #[derive(Debug, Clone)]
@@ -59,5 +60,5 @@ pub async fn decide(
     change.req.updated_at = change.now;
     change.save().await?;
     finish_round(&mut change, &def, round).await?;
-    change.commit(state, "decided").await
+    change.commit(state, EventKind::Decided).await
 }

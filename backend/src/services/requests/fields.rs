@@ -3,6 +3,7 @@
 //! is validated as a whole with `handoff_shared::validate_fields`, the function the browser
 //! runs too, and audited as `fields_updated` with each key's before and after.
 
+use handoff_shared::EventKind;
 use handoff_shared::Problem;
 use handoff_shared::definition::{Definition, FieldType};
 use handoff_shared::form::{FormContext, FormMode, validate_fields};
@@ -108,7 +109,7 @@ async fn apply_edit(
     if let (Some((key, value)), Value::Object(m)) = (extra, &mut data) {
         m.insert(key.to_owned(), value);
     }
-    change.record("fields_updated", data).await?;
+    change.record(EventKind::FieldsUpdated, data).await?;
     change.req.title = title_of(def, &merged, &change.req.number);
     change.req.fields = serde_json::to_string(&merged)?;
     change.req.updated_at = change.now;
@@ -157,7 +158,7 @@ pub async fn update_fields(
             && change.req.closed_at.is_none()
         {
             change
-                .record("approval_restarted", json!({"fields": touched}))
+                .record(EventKind::ApprovalRestarted, json!({"fields": touched}))
                 .await?;
             if change.req.status == spec.status {
                 approvals::cancel_round(&mut change).await?;
@@ -171,7 +172,7 @@ pub async fn update_fields(
             }
         }
     }
-    change.commit(state, "fields_updated").await
+    change.commit(state, EventKind::FieldsUpdated).await
 }
 
 /// Writes values an integration answered (an action's `capture`) onto a request, validated
@@ -191,5 +192,8 @@ pub async fn capture_fields(
     if changes.is_empty() {
         return Ok(None);
     }
-    change.commit(state, "fields_updated").await.map(Some)
+    change
+        .commit(state, EventKind::FieldsUpdated)
+        .await
+        .map(Some)
 }

@@ -2,6 +2,7 @@
 //! cancels and the actions it fires) and finishing an approval round. They work on an open
 //! [`Change`] and leave committing to their caller.
 
+use handoff_shared::EventKind;
 use handoff_shared::definition::{Definition, StatusCategory};
 use serde_json::{Value, json};
 
@@ -30,7 +31,7 @@ pub(super) async fn move_to(
         AppError::Internal(anyhow::anyhow!("status {to} missing from its definition"))
     })?;
     let from = change.req.status.clone();
-    let from_category = stored_category(&change.req.category)?;
+    let from_category = change.req.category.into();
     let approval_status = def.approvals.as_ref().map(|a| a.status.as_str());
     if approval_status == Some(from.as_str()) && to != from {
         approvals::cancel_round(change).await?;
@@ -38,7 +39,7 @@ pub(super) async fn move_to(
     let now = change.now;
     let req = &mut change.req;
     req.status = target.key.clone();
-    req.category = target.category.as_str().to_owned();
+    req.category = target.category.into();
     req.status_since = now;
     req.updated_at = now;
     if entry.rework {
@@ -51,7 +52,7 @@ pub(super) async fn move_to(
         m.insert("to".into(), json!(to));
         m.insert("rework".into(), json!(entry.rework));
     }
-    change.record("transitioned", data).await?;
+    change.record(EventKind::Transitioned, data).await?;
     change.save().await?;
     let happened = events::moved(&from, from_category, target);
     actions::fire(change, def, &happened).await?;
@@ -86,15 +87,8 @@ pub(super) async fn finish_round(
         .await?;
     actions::fire(change, def, std::slice::from_ref(&end.happened)).await?;
     let entry = Entry {
-        data: json!({"transition": end.kind}),
+        data: json!({"transition": end.kind.as_str()}),
         rework: false,
     };
     Box::pin(move_to(change, def, end.to, entry)).await
-}
-
-/// A stored status category; one the code does not know is an error, never a guess.
-fn stored_category(s: &str) -> AppResult<StatusCategory> {
-    StatusCategory::parse(s).ok_or_else(|| {
-        AppError::Internal(anyhow::anyhow!("unknown stored status category \"{s}\""))
-    })
 }

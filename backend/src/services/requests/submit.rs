@@ -2,6 +2,7 @@
 //! approval when that status is the approval status). The same idempotency key from the same
 //! requester answers the request it first created.
 
+use handoff_shared::EventKind;
 use handoff_shared::expr::ExprContext;
 use handoff_shared::form::{FormContext, FormMode, validate_fields};
 use handoff_shared::routing::route;
@@ -110,8 +111,8 @@ pub async fn submit(
         workflow_version: Set(wf.version),
         title: Set(title_of(&def, &fields, &number)),
         status: Set(first.key.clone()),
-        category: Set(first.category.as_str().to_owned()),
-        priority: Set(routing.priority.as_str().to_owned()),
+        category: Set(first.category.into()),
+        priority: Set(routing.priority.into()),
         team: Set(routing.team.clone()),
         assignee_id: Set(assignee.clone()),
         requester_id: Set(p.user_id.clone()),
@@ -144,13 +145,13 @@ pub async fn submit(
     let mut change = Change::opened(txn, inserted, Some(&p.user_id), now);
     let submitted = change
         .record(
-            "submitted",
+            EventKind::Submitted,
             json!({"number": number, "workflow": wf.key, "version": wf.version, "fields": fields, "status": first.key}),
         )
         .await?;
     change
         .record(
-            "routed",
+            EventKind::Routed,
             json!({"team": routing.team, "priority": routing.priority.as_str(),
                    "assignee": routing.assignee, "assignee_found": assignee.is_some() || routing.assignee.is_none()}),
         )
@@ -164,7 +165,7 @@ pub async fn submit(
     {
         start_approval(&mut change, &def).await?;
     }
-    change.commit(state, "submitted").await
+    change.commit(state, EventKind::Submitted).await
 }
 
 fn first_status(def: &Definition) -> AppResult<&handoff_shared::definition::Status> {

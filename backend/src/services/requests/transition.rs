@@ -2,6 +2,7 @@
 //! (`engine::transitions::check`, then `Move::ready` once the transition's own field edits are
 //! merged); this file gathers what the rules need and applies the answer.
 
+use handoff_shared::EventKind;
 use serde_json::{Map, Value, json};
 
 use super::comment::insert_comment;
@@ -54,7 +55,7 @@ pub async fn transition(
             merge_fields(change.db(), &def, &fields, &input_fields, &form).await?;
         if !changes.is_empty() {
             change
-                .record("fields_updated", json!({"changes": changes}))
+                .record(EventKind::FieldsUpdated, json!({"changes": changes}))
                 .await?;
             change.req.title = title_of(&def, &merged, &change.req.number);
             change.req.fields = serde_json::to_string(&merged)?;
@@ -71,5 +72,5 @@ pub async fn transition(
         rework: t.rework,
     };
     move_to(&mut change, &def, &t.to, entry).await?;
-    change.commit(state, "transitioned").await
+    change.commit(state, EventKind::Transitioned).await
 }
