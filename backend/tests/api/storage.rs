@@ -72,6 +72,17 @@ fn is_foreign_key_violation(result: Result<(), DbErr>) -> bool {
 async fn foreign_keys_and_the_approvers_table_take_over_data_written_before_them() {
     let app = TestApp::spawn_migrated_to(BEFORE_FOREIGN_KEYS).await;
     let db = app.state.db.clone();
+    // Today's code also writes the join table; a scratch copy (no keys) takes those writes and
+    // is dropped before the migration, leaving the JSON column as the only record of who
+    // approves, exactly as a release before 000003 left it.
+    exec(
+        &db,
+        "CREATE TABLE approval_step_approvers (step_id TEXT NOT NULL, user_id TEXT NOT NULL, \
+         PRIMARY KEY (step_id, user_id))",
+        vec![],
+    )
+    .await
+    .unwrap();
     let admin = app.login(ADMIN).await;
     app.publish(
         &admin,
@@ -113,6 +124,9 @@ async fn foreign_keys_and_the_approvers_table_take_over_data_written_before_them
     .await
     .unwrap();
 
+    exec(&db, "DROP TABLE approval_step_approvers", vec![])
+        .await
+        .unwrap();
     Migrator::up(&db, None).await.expect("migration 000003");
 
     let joined = approver_rows(&db).await;
