@@ -2,6 +2,7 @@
 //! words, JSON field values as plain text. Everything here returns `String`, which Leptos
 //! renders as text, never as HTML.
 
+use handoff_shared::EventKind;
 use serde::Serialize;
 use serde_json::Value;
 
@@ -97,18 +98,20 @@ pub fn field_value(value: &Value) -> String {
 }
 
 /// A short summary of an event's data for the timeline, e.g. the comment or the new status.
+/// The kind is read as the shared `EventKind` the server records; a kind this build does not
+/// know (a newer server) falls back to the data as `key: value` pairs.
 pub fn event_summary(kind: &str, data: &Value) -> String {
     let text = |key: &str| data.get(key).and_then(Value::as_str).map(str::to_owned);
-    let summary = match kind {
-        "commented" => text("body"),
-        "transitioned" => match (text("from"), text("to")) {
+    let summary = match kind.parse::<EventKind>() {
+        Ok(EventKind::Commented) => text("body"),
+        Ok(EventKind::Transitioned) => match (text("from"), text("to")) {
             (Some(from), Some(to)) => Some(match text("comment") {
                 Some(comment) => format!("{from} → {to}: {comment}"),
                 None => format!("{from} → {to}"),
             }),
             _ => None,
         },
-        "decided" => {
+        Ok(EventKind::Decided) => {
             let verdict = match data.get("approve").and_then(Value::as_bool) {
                 Some(true) => "approved",
                 Some(false) => "rejected",
