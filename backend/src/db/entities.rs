@@ -82,7 +82,7 @@ pub mod role_permission {
         pub role_id: String,
         pub permission: String,
         /// JSON array of workflow keys, or NULL for every workflow.
-        pub workflows: Option<String>,
+        pub workflows: Option<crate::db::json::StringList>,
     }
     entity_boilerplate!();
 }
@@ -113,7 +113,7 @@ pub mod api_token {
         /// Hex SHA-256 of the secret; the secret itself is never stored.
         pub token_hash: String,
         /// JSON array of role keys the token acts with.
-        pub roles: String,
+        pub roles: crate::db::json::StringList,
         pub created_at: DateTimeUtc,
         pub revoked_at: Option<DateTimeUtc>,
         pub last_used_at: Option<DateTimeUtc>,
@@ -189,7 +189,7 @@ pub mod approval_step {
         pub state: crate::db::enums::ApprovalState,
         pub policy: String,
         /// JSON array of user ids resolved when the step became active.
-        pub approvers: String,
+        pub approvers: crate::db::json::StringList,
         pub started_at: Option<DateTimeUtc>,
         pub completed_at: Option<DateTimeUtc>,
     }

@@ -4,6 +4,7 @@
 //! Works on an open [`Change`] (the request's locked transaction); the policy arithmetic is the
 //! engine's (`engine::approvals`).
 
+use crate::db::json::StringList;
 use handoff_shared::EventKind;
 use std::collections::HashMap;
 
@@ -122,7 +123,7 @@ pub async fn start_round(change: &mut Change, def: &Definition) -> AppResult<Rou
                 ApprovalState::Skipped
             }),
             policy: Set(step.policy.to_string()),
-            approvers: Set("[]".into()),
+            approvers: Set(StringList::default()),
             started_at: Set(None),
             completed_at: Set(if applies { None } else { Some(change.now) }),
         }
@@ -178,7 +179,7 @@ async fn activate_next(
     let key = next.key.clone();
     let mut active: approval_step::ActiveModel = next.into();
     active.state = Set(ApprovalState::Active);
-    active.approvers = Set(serde_json::to_string(&approvers)?);
+    active.approvers = Set(StringList(approvers.clone()));
     active.started_at = Set(Some(change.now));
     let step = active.update(change.db()).await?;
     approvers::replace(change.db(), &step.id, &approvers).await?;
@@ -229,10 +230,7 @@ pub async fn decide(
         ));
     }
     let steps = current_round(change.db(), &change.req.id).await?;
-    let is_listed = |s: &approval_step::Model| {
-        serde_json::from_str::<Vec<String>>(&s.approvers)
-            .is_ok_and(|ids| ids.iter().any(|i| i == approver_id))
-    };
+    let is_listed = |s: &approval_step::Model| s.approvers.0.iter().any(|i| i == approver_id);
     let active = steps
         .iter()
         .find(|s| s.state == ApprovalState::Active && is_listed(s));
@@ -272,7 +270,7 @@ pub async fn decide(
         .await?;
     let approvals = decisions.iter().filter(|d| d.approve).count() + usize::from(approve);
     let rejections = decisions.iter().filter(|d| !d.approve).count() + usize::from(!approve);
-    let approver_count = serde_json::from_str::<Vec<String>>(&step.approvers)?.len();
+    let approver_count = step.approvers.0.len();
     let policy: ApprovalPolicy =
         serde_json::from_value(serde_json::Value::String(step.policy.clone()))?;
     let outcome = step_outcome(&policy, approver_count, approvals, rejections);

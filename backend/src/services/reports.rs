@@ -3,6 +3,7 @@
 //! Figures are computed from the requests and their `transitioned` events in one pass each, in
 //! a bounded number of queries whatever the range (events are read in chunks of ids).
 
+use crate::db::enums::EventKind;
 use std::collections::{BTreeMap, HashMap};
 
 use chrono::{DateTime, Duration, Utc};
@@ -211,14 +212,15 @@ async fn time_in_status(
     for chunk in requests.chunks(500) {
         let events = event::Entity::find()
             .filter(event::Column::RequestId.is_in(chunk.iter().map(|r| r.id.clone())))
-            .filter(event::Column::Kind.is_in(["submitted", "transitioned"]))
+            .filter(event::Column::Kind.is_in([EventKind::Submitted, EventKind::Transitioned]))
             .order_by_asc(event::Column::Seq)
             .all(db)
             .await?;
         for e in events {
-            let data: Value = serde_json::from_str(&e.data).unwrap_or(Value::Null);
-            let status = match e.kind.as_str() {
-                "submitted" => data.get("status"),
+            // Unreadable event data is an error (logged once at the boundary), never a gap.
+            let data: Value = serde_json::from_str(&e.data)?;
+            let status = match e.kind {
+                EventKind::Submitted => data.get("status"),
                 _ => data.get("to"),
             };
             if let (Some(rid), Some(Value::String(s))) = (e.request_id.clone(), status) {

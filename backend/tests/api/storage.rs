@@ -327,8 +327,9 @@ async fn the_approvers_table_answers_which_steps_and_requests_a_person_may_decid
         .await
         .unwrap();
     for s in &steps {
-        let ids: Vec<String> = serde_json::from_str(&s.approvers).unwrap();
-        approvers::replace(&db, &s.id, &ids).await.unwrap();
+        approvers::replace(&db, &s.id, &s.approvers.0)
+            .await
+            .unwrap();
     }
     assert_eq!(approver_rows(&db).await, approvers_in_json(&db).await);
 

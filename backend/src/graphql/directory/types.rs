@@ -111,10 +111,7 @@ impl Role {
 
 /// A grant as stored: unreadable workflow scopes are an error, never "every workflow".
 fn grant(g: &role_permission::Model) -> AppResult<RoleGrant> {
-    let workflows = match g.workflows.as_deref() {
-        None => None,
-        Some(w) => Some(serde_json::from_str(w)?),
-    };
+    let workflows = g.workflows.as_ref().map(|w| w.0.clone());
     Ok(RoleGrant {
         permission: g.permission.clone(),
         workflows,
@@ -153,7 +150,7 @@ impl TryFrom<api_token::Model> for ApiToken {
         Ok(Self {
             id: ID(t.id),
             name: t.name,
-            roles: serde_json::from_str(&t.roles)?,
+            roles: t.roles.0,
             created_at: t.created_at,
             revoked_at: t.revoked_at,
             last_used_at: t.last_used_at,

@@ -239,8 +239,7 @@ impl ApprovalStep {
         self.0.completed_at
     }
     async fn approvers(&self, ctx: &Context<'_>) -> Result<Vec<User>> {
-        let ids: Vec<String> = serde_json::from_str(&self.0.approvers).map_err(AppError::from)?;
-        Ok(load_many::<UserLoader>(ctx, &ids)
+        Ok(load_many::<UserLoader>(ctx, &self.0.approvers.0)
             .await?
             .into_iter()
             .map(User)

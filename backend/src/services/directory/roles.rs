@@ -5,6 +5,7 @@
 //! Built-in roles can be edited but never deleted: the demo data, the first admin and the
 //! documentation all name them.
 
+use crate::db::json::StringList;
 use handoff_shared::EventKind;
 use std::collections::HashMap;
 
@@ -91,7 +92,7 @@ async fn write_grants(
             id: Set(new_id()),
             role_id: Set(role_id.to_owned()),
             permission: Set(g.permission),
-            workflows: Set(g.workflows.map(|w| serde_json::to_string(&w)).transpose()?),
+            workflows: Set(g.workflows.map(StringList)),
         }
         .insert(db)
         .await?;

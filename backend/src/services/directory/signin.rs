@@ -49,13 +49,15 @@ async fn access_of(
         .await?;
     let mut grants = Vec::new();
     for g in grants_rows {
-        let Some(permission) = Permission::parse(&g.permission) else {
-            continue;
-        };
-        let workflows = match g.workflows {
-            Some(w) => Some(serde_json::from_str::<Vec<String>>(&w)?),
-            None => None,
-        };
+        // A stored permission this build does not know is an error, never a silently
+        // smaller (or larger) set of rights.
+        let permission = Permission::parse(&g.permission).ok_or_else(|| {
+            AppError::Internal(anyhow::anyhow!(
+                "unknown stored permission \"{}\"",
+                g.permission
+            ))
+        })?;
+        let workflows = g.workflows.map(|w| w.0);
         grants.push(ScopedPermission {
             permission,
             workflows,

@@ -4,6 +4,7 @@
 //! A token carries a subset of its creator's roles, never more, so a leaked token can do no
 //! more than the person who made it.
 
+use crate::db::json::StringList;
 use handoff_shared::EventKind;
 use std::collections::BTreeSet;
 
@@ -50,7 +51,7 @@ pub(super) async fn authenticate_token(state: &AppState, secret: &str) -> AppRes
         .one(&state.db)
         .await?
         .ok_or_else(|| AppError::Unauthenticated("the token's user no longer exists".into()))?;
-    let roles: Vec<String> = serde_json::from_str(&token.roles)?;
+    let roles: Vec<String> = token.roles.0.clone();
     let mut active: api_token::ActiveModel = token.into();
     active.last_used_at = Set(Some(state.clock.now()));
     active.update(&state.db).await?;
@@ -96,7 +97,7 @@ pub async fn create_api_token(
         name: Set(name.trim().to_owned()),
         user_id: Set(owner.user_id.clone()),
         token_hash: Set(token_hash(&secret_body)),
-        roles: Set(serde_json::to_string(&unique_roles)?),
+        roles: Set(StringList(unique_roles.iter().cloned().collect())),
         created_at: Set(now),
         revoked_at: Set(None),
         last_used_at: Set(None),
