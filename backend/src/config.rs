@@ -17,9 +17,21 @@ pub struct Config {
     /// start, so sessions end when the process restarts.
     #[arg(long, env = "HANDOFF_JWT_SECRET", hide_env_values = true)]
     pub jwt_secret: Option<String>,
-    /// How long a session token lives, in minutes.
+    /// How long a session lives, in minutes (signing out or a change to the account ends it
+    /// sooner).
     #[arg(long, env = "HANDOFF_SESSION_MINUTES", default_value_t = 60)]
     pub session_minutes: i64,
+    /// How long a session's roles and grants are cached, in seconds: the longest another
+    /// process sharing the database takes to see a demotion (this process sees it at once).
+    #[arg(long, env = "HANDOFF_SESSION_CACHE_SECS", default_value_t = 5)]
+    pub session_cache_secs: u64,
+    /// Failed sign-ins one client address may have per minute before it must wait.
+    #[arg(long, env = "HANDOFF_LOGIN_FAILURES_PER_MINUTE", default_value_t = 30)]
+    pub login_failures_per_minute: u32,
+    /// Header naming the client address when behind a reverse proxy (e.g. `x-forwarded-for`;
+    /// its last entry is used). Unset: the connection's peer address.
+    #[arg(long, env = "HANDOFF_CLIENT_IP_HEADER")]
+    pub client_ip_header: Option<String>,
     /// Email of the first admin, created when the database has no user.
     #[arg(long, env = "HANDOFF_ADMIN_EMAIL")]
     pub admin_email: Option<String>,
@@ -46,6 +58,9 @@ impl std::fmt::Debug for Config {
                 &self.jwt_secret.as_ref().map(|_| "<redacted>"),
             )
             .field("session_minutes", &self.session_minutes)
+            .field("session_cache_secs", &self.session_cache_secs)
+            .field("login_failures_per_minute", &self.login_failures_per_minute)
+            .field("client_ip_header", &self.client_ip_header)
             .field("admin_email", &self.admin_email)
             .field("demo", &self.demo)
             .field("outbound_allow", &self.outbound_allow)
@@ -76,6 +91,9 @@ impl Config {
             database_url,
             jwt_secret: Some("test-secret-test-secret-test-secret!".into()),
             session_minutes: 60,
+            session_cache_secs: 5,
+            login_failures_per_minute: 30,
+            client_ip_header: None,
             admin_email: None,
             admin_password: None,
             demo: false,

@@ -25,6 +25,9 @@ pub enum AppError {
     Conflict(String),
     /// `INVALID_DEFINITION`: a workflow definition with problems, each with its path.
     InvalidDefinition(Vec<Problem>),
+    /// `RATE_LIMITED`: too many attempts (sign-in) or too much at once (password hashing);
+    /// `retry_after` seconds is sent as `Retry-After` and `extensions.retryAfter`.
+    RateLimited { message: String, retry_after: u64 },
     /// `INTERNAL`: anything unexpected. Logged with its cause, shown without detail.
     Internal(anyhow::Error),
 }
@@ -39,7 +42,9 @@ impl AppError {
             | AppError::Forbidden(m)
             | AppError::NotFound(m)
             | AppError::Conflict(m) => m.clone(),
-            AppError::Validation { message, .. } => message.clone(),
+            AppError::Validation { message, .. } | AppError::RateLimited { message, .. } => {
+                message.clone()
+            }
             AppError::InvalidDefinition(p) => {
                 format!("the workflow definition has {} problem(s)", p.len())
             }
@@ -55,6 +60,7 @@ impl AppError {
             AppError::Validation { .. } => ErrorCode::ValidationFailed,
             AppError::Conflict(_) => ErrorCode::Conflict,
             AppError::InvalidDefinition(_) => ErrorCode::InvalidDefinition,
+            AppError::RateLimited { .. } => ErrorCode::RateLimited,
             AppError::Internal(_) => ErrorCode::Internal,
         }
     }
@@ -78,6 +84,22 @@ impl AppError {
             many => format!("{} fields are invalid", many.len()),
         };
         AppError::Validation { message, problems }
+    }
+
+    /// Too many attempts: retry after `seconds` (at least one).
+    pub fn rate_limited(message: impl Into<String>, seconds: u64) -> Self {
+        AppError::RateLimited {
+            message: message.into(),
+            retry_after: seconds.max(1),
+        }
+    }
+
+    /// When a client may try again, for errors that say so.
+    pub fn retry_after(&self) -> Option<u64> {
+        match self {
+            AppError::RateLimited { retry_after, .. } => Some(*retry_after),
+            _ => None,
+        }
     }
 
     pub fn forbidden(message: impl Into<String>) -> Self {

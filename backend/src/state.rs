@@ -1,5 +1,5 @@
-//! What every handler and service shares: the database, the JWT keys, the clock, the cache of
-//! parsed workflow versions and the channel that feeds `requestChanged` subscriptions.
+//! What every handler and service shares: the database, the JWT keys, the clock, the session
+//! cache and sign-in throttle, the cache of parsed workflow versions and the channel that feeds `requestChanged` subscriptions.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicI64, Ordering};
@@ -12,7 +12,8 @@ use ipnet::IpNet;
 use sea_orm::DatabaseConnection;
 use tokio::sync::broadcast;
 
-use crate::auth::JwtKeys;
+use crate::auth::throttle::ClientThrottle;
+use crate::auth::{JwtKeys, SessionCache};
 
 /// The clock services read. Tests shift it forward to age requests without waiting.
 #[derive(Debug, Clone, Default)]
@@ -55,6 +56,10 @@ pub struct AppState {
     /// The outbound HTTP client of webhooks and the networks it may reach (the configured
     /// allow-list; an empty one reaches public addresses only).
     pub outbound: crate::integrations::webhook::Outbound,
+    /// Session principals, cached for seconds.
+    pub sessions: SessionCache,
+    /// The per-client budget of failed sign-ins.
+    pub signin_throttle: ClientThrottle,
     /// Published versions never change, so a parsed definition can be kept for the process life.
     definitions: Arc<RwLock<HashMap<String, Arc<Definition>>>>,
 }
@@ -84,8 +89,18 @@ impl AppState {
             changes,
             outbound: crate::integrations::webhook::Outbound::new(outbound_allow)
                 .context("building the outbound HTTP client")?,
+            sessions: SessionCache::new(std::time::Duration::from_secs(5)),
+            signin_throttle: ClientThrottle::new(30),
             definitions: Arc::default(),
         })
+    }
+
+    /// Sets how long session principals are cached and how many failed sign-ins a client
+    /// address may have per minute (the defaults are 5 s and 30).
+    pub fn with_signin(mut self, cache_secs: u64, failures_per_minute: u32) -> Self {
+        self.sessions = SessionCache::new(std::time::Duration::from_secs(cache_secs));
+        self.signin_throttle = ClientThrottle::new(failures_per_minute);
+        self
     }
 
     pub fn cached_definition(&self, workflow_id: &str) -> Option<Arc<Definition>> {

@@ -1,6 +1,7 @@
-//! Session tokens: HS256 JWTs with `exp`, `iat`, `iss` and `aud`, all validated. The claims carry
-//! the user's id, roles, teams and flattened permissions so a guard never needs the database.
-//! A token outlives a role change until it expires, which is why tokens are short-lived.
+//! Session tokens: HS256 JWTs with `exp`, `nbf`, `iat`, `iss` and `aud`, all validated. The
+//! claims name the user, the session row (`sid`) and the user's credentials version (`ver`) at
+//! sign-in, and nothing else: what the user may do is read from the database (cached for
+//! seconds), so a revoked session or a demotion takes effect at once, not when the token expires.
 
 use chrono::{DateTime, Duration, Utc};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
@@ -13,17 +14,33 @@ pub const AUDIENCE: &str = "handoff-api";
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct Claims {
+    /// The user id.
     pub sub: String,
-    pub email: String,
-    pub roles: Vec<String>,
-    pub teams: Vec<String>,
-    /// Flattened grants: `request.read.all` for every workflow, `request.read.all@purchase-request`
-    /// for one.
-    pub perms: Vec<String>,
+    /// The session row.
+    pub sid: String,
+    /// The user's credentials version when the session began.
+    pub ver: i32,
     pub iss: String,
     pub aud: String,
     pub iat: i64,
+    pub nbf: i64,
     pub exp: i64,
+}
+
+impl Claims {
+    /// Claims for a session; the times and audience are filled in by [`JwtKeys::issue`].
+    pub fn session(user_id: &str, session_id: &str, version: i32) -> Self {
+        Self {
+            sub: user_id.to_owned(),
+            sid: session_id.to_owned(),
+            ver: version,
+            iss: String::new(),
+            aud: String::new(),
+            iat: 0,
+            nbf: 0,
+            exp: 0,
+        }
+    }
 }
 
 /// Signing and verification keys derived from `HANDOFF_JWT_SECRET`.
@@ -51,28 +68,29 @@ impl JwtKeys {
         }
     }
 
-    /// Signs claims for a principal; returns the token and when it expires.
+    /// Signs claims valid from `now` until `expires`.
     pub fn issue(
         &self,
         mut claims: Claims,
         now: DateTime<Utc>,
-    ) -> AppResult<(String, DateTime<Utc>)> {
-        let expires = now + self.ttl;
+        expires: DateTime<Utc>,
+    ) -> AppResult<String> {
         claims.iss = ISSUER.into();
         claims.aud = AUDIENCE.into();
         claims.iat = now.timestamp();
+        claims.nbf = now.timestamp();
         claims.exp = expires.timestamp();
-        let token = jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
-            .map_err(|e| AppError::Internal(e.into()))?;
-        Ok((token, expires))
+        jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
+            .map_err(|e| AppError::Internal(e.into()))
     }
 
-    /// Verifies signature, algorithm, expiry, issuer and audience.
+    /// Verifies signature, algorithm, expiry, not-before, issuer and audience.
     pub fn verify(&self, token: &str) -> AppResult<Claims> {
         let mut validation = Validation::new(Algorithm::HS256);
         validation.set_issuer(&[ISSUER]);
         validation.set_audience(&[AUDIENCE]);
-        validation.set_required_spec_claims(&["exp", "iat", "iss", "aud", "sub"]);
+        validation.set_required_spec_claims(&["exp", "nbf", "iat", "iss", "aud", "sub"]);
+        validation.validate_nbf = true;
         validation.leeway = 5;
         jsonwebtoken::decode::<Claims>(token, &self.decoding, &validation)
             .map(|data| data.claims)
@@ -82,18 +100,12 @@ impl JwtKeys {
     /// Signs and verifies a throwaway token: run at start so a broken crypto backend fails the
     /// process instead of every sign-in.
     pub fn self_test(&self) -> AppResult<()> {
-        let claims = Claims {
-            sub: "self-test".into(),
-            email: String::new(),
-            roles: vec![],
-            teams: vec![],
-            perms: vec![],
-            iss: String::new(),
-            aud: String::new(),
-            iat: 0,
-            exp: 0,
-        };
-        let (token, _) = self.issue(claims, Utc::now())?;
+        let now = Utc::now();
+        let token = self.issue(
+            Claims::session("self-test", "self-test", 0),
+            now,
+            now + self.ttl,
+        )?;
         self.verify(&token).map(|_| ())
     }
 }

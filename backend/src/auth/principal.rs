@@ -1,5 +1,8 @@
-//! The caller as guards see it: a user id, roles, teams and flattened permission grants, from a
-//! JWT or an API token.
+//! The caller as guards see it: a user id, roles, teams and flattened permission grants, read
+//! from the database for a session or an API token; and the short-lived cache of session
+//! principals.
+
+use std::time::Duration;
 
 use handoff_shared::Permission;
 
@@ -38,6 +41,8 @@ pub struct Principal {
     pub roles: Vec<String>,
     pub teams: Vec<String>,
     pub grants: Vec<ScopedPermission>,
+    /// The signed-in session this principal came from (`None` for API tokens and hooks).
+    pub session: Option<String>,
 }
 
 impl Principal {
@@ -77,5 +82,42 @@ impl Principal {
 
     pub fn has_role(&self, role: &str) -> bool {
         self.roles.iter().any(|r| r == role)
+    }
+}
+
+/// Session principals by session id, kept for seconds (`HANDOFF_SESSION_CACHE_SECS`) so a
+/// request does not read roles and grants from the database each time. Every change to users,
+/// roles or sessions in this process empties it at once; another process sharing the database
+/// sees the change when its entries expire.
+#[derive(Clone)]
+pub struct SessionCache(moka::sync::Cache<String, Principal>);
+
+impl std::fmt::Debug for SessionCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SessionCache").finish_non_exhaustive()
+    }
+}
+
+impl SessionCache {
+    pub fn new(ttl: Duration) -> Self {
+        Self(
+            moka::sync::Cache::builder()
+                .max_capacity(100_000)
+                .time_to_live(ttl)
+                .build(),
+        )
+    }
+
+    pub fn get(&self, session: &str) -> Option<Principal> {
+        self.0.get(session)
+    }
+
+    pub fn insert(&self, session: String, principal: Principal) {
+        self.0.insert(session, principal);
+    }
+
+    /// Forgets every cached principal: called after any change to who may do what.
+    pub fn forget_all(&self) {
+        self.0.invalidate_all();
     }
 }

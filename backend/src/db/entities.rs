@@ -26,6 +26,31 @@ pub mod user {
         /// `person` or `service` (the acting user of an API token or inbound hook).
         pub kind: crate::db::enums::UserKind,
         pub created_at: DateTimeUtc,
+        /// Raised when the account is deactivated, loses a role or grant, or changes its
+        /// password: sessions and tokens issued under an older version stop working.
+        pub credentials_version: i32,
+        /// Consecutive failed sign-ins since the last successful one.
+        pub failed_logins: i32,
+        /// The next sign-in attempt is refused before this time.
+        pub login_blocked_until: Option<DateTimeUtc>,
+    }
+    entity_boilerplate!();
+}
+
+pub mod session {
+    use sea_orm::entity::prelude::*;
+    /// One sign-in. The session JWT names this row; revoking it ends the session.
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "sessions")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: String,
+        pub user_id: String,
+        /// The user's `credentials_version` when the session began.
+        pub credentials_version: i32,
+        pub created_at: DateTimeUtc,
+        pub expires_at: DateTimeUtc,
+        pub revoked_at: Option<DateTimeUtc>,
     }
     entity_boilerplate!();
 }
@@ -117,6 +142,8 @@ pub mod api_token {
         pub created_at: DateTimeUtc,
         pub revoked_at: Option<DateTimeUtc>,
         pub last_used_at: Option<DateTimeUtc>,
+        /// The owner's `credentials_version` when the token was made.
+        pub credentials_version: i32,
     }
     entity_boilerplate!();
 }

@@ -31,6 +31,7 @@ impl From<AppError> for async_graphql::Error {
                 AppError::InvalidDefinition(problems) => {
                     ext.set("problems", problems_value(problems))
                 }
+                AppError::RateLimited { retry_after, .. } => ext.set("retryAfter", *retry_after),
                 _ => {}
             }
         })

@@ -73,7 +73,13 @@ impl IntoResponse for AppError {
                 problems,
             },
         };
-        (status_of(code), Json(body)).into_response()
+        let mut response = (status_of(code), Json(body)).into_response();
+        if let Some(seconds) = self.retry_after() {
+            response
+                .headers_mut()
+                .insert(axum::http::header::RETRY_AFTER, seconds.into());
+        }
+        response
     }
 }
 

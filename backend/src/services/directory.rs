@@ -5,7 +5,8 @@
 //! One file per area; this module re-exports every public item, so callers keep naming
 //! `services::directory::create_user` and never depend on which file holds it.
 //!
-//! - `signin`: passwords to sessions, bearer credentials to principals.
+//! - `signin`: passwords to sessions (throttled), bearer credentials to principals, signing
+//!   out and ending a user's credentials.
 //! - `users`: people, their memberships and manager.
 //! - `teams`: teams and their members.
 //! - `roles`: roles, grants, and who holds a role.
@@ -24,14 +25,12 @@ pub use roles::{
     GrantInput, RoleWithGrants, create_role, delete_role, list_roles, roles_of_users, update_role,
     users_with_role,
 };
-pub use signin::{Session, authenticate, claims_of, login, principal_for, principal_from_claims};
+pub use signin::{Session, authenticate, end_credentials, login, logout, principal_for};
 pub use teams::{create_team, list_teams, members_of_teams, teams_of_users, update_team};
 pub use tokens::{
     API_TOKEN_PREFIX, NewApiToken, create_api_token, list_api_tokens, revoke_api_token,
 };
-pub use users::{
-    MIN_PASSWORD_LEN, NewUser, UserUpdate, create_user, find_user_by_email, list_users, update_user,
-};
+pub use users::{NewUser, UserUpdate, create_user, find_user_by_email, list_users, update_user};
 
 use crate::error::{AppError, AppResult};
 

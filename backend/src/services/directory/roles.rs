@@ -23,6 +23,7 @@ use crate::services::audit;
 use crate::state::AppState;
 
 use super::check_key;
+use super::signin::end_credentials;
 
 /// A permission grant as admins write it.
 #[derive(Debug, Clone)]
@@ -100,6 +101,47 @@ async fn write_grants(
     Ok(())
 }
 
+/// Whether `new` grants everything `old` did: each old grant is held by a new grant of the
+/// same permission for all workflows or for a superset of its workflows.
+fn covers(new: &[role_permission::Model], old: &[role_permission::Model]) -> bool {
+    old.iter().all(|o| {
+        let same: Vec<_> = new
+            .iter()
+            .filter(|n| n.permission == o.permission)
+            .collect();
+        if same.iter().any(|n| n.workflows.is_none()) {
+            return true;
+        }
+        match &o.workflows {
+            None => false,
+            Some(wanted) => wanted.0.iter().all(|w| {
+                same.iter()
+                    .any(|n| n.workflows.as_ref().is_some_and(|l| l.0.contains(w)))
+            }),
+        }
+    })
+}
+
+async fn grants_of(
+    db: &impl ConnectionTrait,
+    role_id: &str,
+) -> AppResult<Vec<role_permission::Model>> {
+    Ok(role_permission::Entity::find()
+        .filter(role_permission::Column::RoleId.eq(role_id))
+        .all(db)
+        .await?)
+}
+
+async fn holders(db: &impl ConnectionTrait, role_id: &str) -> AppResult<Vec<String>> {
+    Ok(user_role::Entity::find()
+        .filter(user_role::Column::RoleId.eq(role_id))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|l| l.user_id)
+        .collect())
+}
+
 /// The ids of roles named by key; an unknown key is a validation problem at `path`.
 pub(super) async fn role_ids(
     db: &impl ConnectionTrait,
@@ -165,8 +207,15 @@ pub async fn update_role(
     let summary: Option<Vec<String>> = grants
         .as_ref()
         .map(|g| g.iter().map(|g| g.permission.clone()).collect());
+    let mut reduced = false;
     if let Some(g) = grants {
+        let before = grants_of(&txn, &model.id).await?;
         write_grants(&txn, &model.id, g).await?;
+        reduced = !covers(&grants_of(&txn, &model.id).await?, &before);
+    }
+    if reduced {
+        // Taking a grant away ends the sessions and tokens of everyone holding the role.
+        end_credentials(&txn, &holders(&txn, &model.id).await?).await?;
     }
     audit::system_event(
         &txn,
@@ -177,6 +226,7 @@ pub async fn update_role(
     )
     .await?;
     txn.commit().await?;
+    state.sessions.forget_all();
     Ok(model)
 }
 
@@ -193,6 +243,7 @@ pub async fn delete_role(state: &AppState, actor: &str, key: &str) -> AppResult<
             "built-in roles can be edited but not deleted",
         ));
     }
+    end_credentials(&txn, &holders(&txn, &existing.id).await?).await?;
     role_permission::Entity::delete_many()
         .filter(role_permission::Column::RoleId.eq(&existing.id))
         .exec(&txn)
@@ -213,6 +264,7 @@ pub async fn delete_role(state: &AppState, actor: &str, key: &str) -> AppResult<
     )
     .await?;
     txn.commit().await?;
+    state.sessions.forget_all();
     Ok(())
 }
 

@@ -1,8 +1,10 @@
 //! API tokens for scripts: creating one (the secret is answered once and only its hash is
 //! stored), revoking, listing, and resolving a presented secret to the principal it acts as.
 //!
-//! A token carries a subset of its creator's roles, never more, so a leaked token can do no
-//! more than the person who made it.
+//! A token carries a subset of its creator's roles, never more, and at every use acts with
+//! only those of them its owner still holds, so a leaked token can do no more than the person
+//! who made it can do now. A token dies with its owner's credentials version (deactivation,
+//! demotion, password change).
 
 use crate::db::json::StringList;
 use handoff_shared::EventKind;
@@ -34,8 +36,12 @@ fn token_hash(secret: &str) -> String {
     hex::encode(Sha256::digest(secret.as_bytes()))
 }
 
-/// The principal of an API token's secret (the part after `hnd_`), with the token's roles
-/// only. Records when the token was last used, so admins can spot unused ones.
+/// How stale `last_used_at` may get before a use writes it again: one write a minute, not one
+/// per call.
+const LAST_USED_PRECISION: chrono::Duration = chrono::Duration::minutes(1);
+
+/// The principal of an API token's secret (the part after `hnd_`): the token's roles that its
+/// owner still holds. Records when the token was last used, so admins can spot unused ones.
 pub(super) async fn authenticate_token(state: &AppState, secret: &str) -> AppResult<Principal> {
     let token = api_token::Entity::find()
         .filter(api_token::Column::TokenHash.eq(token_hash(secret)))
@@ -51,10 +57,21 @@ pub(super) async fn authenticate_token(state: &AppState, secret: &str) -> AppRes
         .one(&state.db)
         .await?
         .ok_or_else(|| AppError::Unauthenticated("the token's user no longer exists".into()))?;
+    if user.credentials_version != token.credentials_version {
+        return Err(AppError::Unauthenticated(
+            "this API token ended when its owner's access changed; create a new one".into(),
+        ));
+    }
     let roles: Vec<String> = token.roles.0.clone();
-    let mut active: api_token::ActiveModel = token.into();
-    active.last_used_at = Set(Some(state.clock.now()));
-    active.update(&state.db).await?;
+    let now = state.clock.now();
+    if token
+        .last_used_at
+        .is_none_or(|at| now - at >= LAST_USED_PRECISION)
+    {
+        let mut active: api_token::ActiveModel = token.into();
+        active.last_used_at = Set(Some(now));
+        active.update(&state.db).await?;
+    }
     principal_for(&state.db, &user, Some(&roles)).await
 }
 
@@ -91,6 +108,11 @@ pub async fn create_api_token(
     let now = state.clock.now();
     let txn = state.db.begin().await?;
     role_ids(&txn, &roles, "input.roles").await?;
+    let owner_version = user::Entity::find_by_id(owner.user_id.clone())
+        .one(&txn)
+        .await?
+        .ok_or_else(|| AppError::Unauthenticated("your account no longer exists".into()))?
+        .credentials_version;
     let unique_roles: BTreeSet<String> = roles.into_iter().collect();
     let token = api_token::ActiveModel {
         id: Set(new_id()),
@@ -101,6 +123,7 @@ pub async fn create_api_token(
         created_at: Set(now),
         revoked_at: Set(None),
         last_used_at: Set(None),
+        credentials_version: Set(owner_version),
     }
     .insert(&txn)
     .await?;

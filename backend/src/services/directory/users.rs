@@ -20,10 +20,8 @@ use crate::services::audit;
 use crate::state::AppState;
 
 use super::roles::role_ids;
+use super::signin::end_credentials;
 use super::teams::team_ids;
-
-/// Minimum password length; longer passphrases are welcome, nothing else is imposed (NIST 800-63B).
-pub const MIN_PASSWORD_LEN: usize = 8;
 
 /// What `createUser` and the CLI take.
 #[derive(Debug, Clone, Default)]
@@ -65,15 +63,19 @@ fn check_email(email: &str) -> AppResult<String> {
     }
 }
 
-/// Hashes a new password after checking its length. Hashing happens before the transaction
-/// opens: argon2 takes tens of milliseconds, and a transaction should not wait on it.
-async fn new_password_hash(password_text: Option<String>) -> AppResult<Option<String>> {
+/// Hashes a new password after checking it against the policy (`auth::password`). Hashing
+/// happens before the transaction opens: argon2 takes tens of milliseconds, and a transaction
+/// should not wait on it.
+async fn new_password_hash(
+    password_text: Option<String>,
+    email: &str,
+) -> AppResult<Option<String>> {
     match password_text {
-        Some(p) if p.chars().count() < MIN_PASSWORD_LEN => Err(AppError::invalid(
-            "input.password",
-            format!("use at least {MIN_PASSWORD_LEN} characters"),
-        )),
-        Some(p) => Ok(Some(password::hash(p).await?)),
+        Some(p) => {
+            password::check_policy(&p, email)
+                .map_err(|message| AppError::invalid("input.password", message))?;
+            Ok(Some(password::hash(p).await?))
+        }
         None => Ok(None),
     }
 }
@@ -107,7 +109,7 @@ pub async fn create_user(
     if input.name.trim().is_empty() {
         return Err(AppError::invalid("input.name", "is required"));
     }
-    let hash = new_password_hash(input.password).await?;
+    let hash = new_password_hash(input.password, &email).await?;
     let now = state.clock.now();
     let txn = state.db.begin().await?;
     let roles = role_ids(&txn, &input.roles, "input.roles").await?;
@@ -122,6 +124,9 @@ pub async fn create_user(
         active: Set(true),
         kind: Set(UserKind::Person),
         created_at: Set(now),
+        credentials_version: Set(1),
+        failed_logins: Set(0),
+        login_blocked_until: Set(None),
     }
     .insert(&txn)
     .await
@@ -185,12 +190,24 @@ pub async fn update_user(
     actor: &str,
     input: UserUpdate,
 ) -> AppResult<user::Model> {
-    let hash = new_password_hash(input.password.clone()).await?;
+    let email = user::Entity::find_by_id(input.id.clone())
+        .one(&state.db)
+        .await?
+        .ok_or_else(|| AppError::not_found("user"))?
+        .email;
+    let hash = new_password_hash(input.password.clone(), &email).await?;
     let txn = state.db.begin().await?;
     let existing = user::Entity::find_by_id(input.id.clone())
         .one(&txn)
         .await?
         .ok_or_else(|| AppError::not_found("user"))?;
+    let roles_before: Vec<String> = user_role::Entity::find()
+        .filter(user_role::Column::UserId.eq(&existing.id))
+        .all(&txn)
+        .await?
+        .into_iter()
+        .map(|l| l.role_id)
+        .collect();
     let roles = match &input.roles {
         Some(r) => Some(role_ids(&txn, r, "input.roles").await?),
         None => None,
@@ -206,8 +223,12 @@ pub async fn update_user(
         }
         active.name = Set(name.trim().to_owned());
     }
+    let password_changed = hash.is_some();
     if let Some(h) = hash {
         active.password_hash = Set(Some(h));
+        // A new password also lifts a sign-in lock.
+        active.failed_logins = Set(0);
+        active.login_blocked_until = Set(None);
     }
     if let Some(manager) = &input.manager {
         let id = manager_id(&txn, manager.as_deref()).await?;
@@ -222,14 +243,22 @@ pub async fn update_user(
     if let Some(a) = input.active {
         active.active = Set(a);
     }
+    let deactivated = existing.active && input.active == Some(false);
+    let demoted = roles
+        .as_ref()
+        .is_some_and(|after| roles_before.iter().any(|r| !after.contains(r)));
     let model = active.update(&txn).await?;
     set_memberships(&txn, &model.id, roles, teams).await?;
+    if password_changed || deactivated || demoted {
+        end_credentials(&txn, std::slice::from_ref(&model.id)).await?;
+    }
     audit::system_event(&txn, Some(actor), EventKind::UserUpdated, state.clock.now(), json!({
                 "user": model.id, "name": input.name, "roles": input.roles, "teams": input.teams,
                 "manager": input.manager, "active": input.active, "password_changed": input.password.is_some(),
             }))
     .await?;
     txn.commit().await?;
+    state.sessions.forget_all();
     Ok(model)
 }
 

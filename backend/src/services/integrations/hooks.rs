@@ -74,6 +74,9 @@ pub async fn create_inbound_hook(
         active: Set(true),
         kind: Set(UserKind::Service),
         created_at: Set(now),
+        credentials_version: Set(1),
+        failed_logins: Set(0),
+        login_blocked_until: Set(None),
     }
     .insert(&txn)
     .await?;
@@ -183,5 +186,6 @@ pub async fn hook_principal(
             permission: Permission::RequestSubmit,
             workflows: Some(vec![hook.workflow_key.clone()]),
         }],
+        session: None,
     })
 }
