@@ -1,7 +1,8 @@
 //! The HTTP surface (axum only): `/graphql` (POST operations, GET explorer, WebSocket
 //! subscriptions), `/healthz`, `/readyz`, the embedded web app at every other path, with
 //! compression, tracing, request ids, a body limit and a timeout.
-//! No business logic: credentials become a `Caller`, everything else is the schema's.
+//! No business logic: credentials (a bearer header or the web app's session cookie, see
+//! `cookie`) become a `Caller`, everything else is the schema's.
 //!
 //! Errors outside GraphQL render through `AppError`'s `IntoResponse` (`error`), so every
 //! route answers the same `{"error": {"code", "message"}}` shape with the same codes.
@@ -11,7 +12,9 @@ use std::time::Duration;
 use async_graphql::Data;
 use async_graphql::http::{ALL_WEBSOCKET_PROTOCOLS, GraphiQLSource};
 use async_graphql_axum::{GraphQLProtocol, GraphQLRequest, GraphQLResponse, GraphQLWebSocket};
-use axum::extract::{FromRequestParts, State, WebSocketUpgrade};
+use std::net::{IpAddr, SocketAddr};
+
+use axum::extract::{ConnectInfo, FromRequestParts, State, WebSocketUpgrade};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
@@ -23,6 +26,7 @@ use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetReques
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
+pub mod cookie;
 pub mod error;
 pub mod hooks;
 
@@ -39,10 +43,20 @@ pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 pub struct HttpState {
     pub app: AppState,
     pub schema: AppSchema,
+    /// The header naming the client address behind a reverse proxy (`HANDOFF_CLIENT_IP_HEADER`).
+    pub client_ip_header: Option<header::HeaderName>,
 }
 
-pub fn router(app: AppState, schema: AppSchema) -> Router {
-    let state = HttpState { app, schema };
+pub fn router(
+    app: AppState,
+    schema: AppSchema,
+    client_ip_header: Option<header::HeaderName>,
+) -> Router {
+    let state = HttpState {
+        app,
+        schema,
+        client_ip_header,
+    };
     let x_request_id = header::HeaderName::from_static("x-request-id");
     Router::new()
         .route("/graphql", get(graphql_get).post(graphql_post))
@@ -61,25 +75,73 @@ pub fn router(app: AppState, schema: AppSchema) -> Router {
             Duration::from_secs(30),
         ))
         .layer(PropagateRequestIdLayer::new(x_request_id.clone()))
-        .layer(TraceLayer::new_for_http())
+        .layer(TraceLayer::new_for_http().make_span_with(span_of))
         .layer(SetRequestIdLayer::new(x_request_id, MakeRequestUuid))
 }
 
-/// Resolves a bearer credential; a refused one is remembered so guards can say why.
-async fn caller_from(app: &AppState, bearer: Option<&str>) -> Caller {
-    let Some(token) = bearer else {
-        return Caller::default();
+/// The tracing span of one request. The path is logged with an inbound hook's token replaced,
+/// so the logs never hold a credential (query strings are left out for the same reason).
+fn span_of(req: &axum::extract::Request) -> tracing::Span {
+    let path = req.uri().path();
+    let shown = match path.strip_prefix("/hooks/") {
+        Some(rest) => match rest.split_once('/') {
+            Some((workflow, _token)) => format!("/hooks/{workflow}/<token>"),
+            None => "/hooks/<token>".to_owned(),
+        },
+        None => path.to_owned(),
     };
-    match directory::authenticate(app, token).await {
-        Ok(p) => Caller {
-            principal: Some(p),
-            refusal: None,
-        },
-        Err(e) => Caller {
-            principal: None,
-            refusal: Some(e.message()),
-        },
+    tracing::info_span!("request", method = %req.method(), path = %shown)
+}
+
+/// Resolves the request's credential into its `Caller`: a bearer credential
+/// (`Authorization: Bearer`) or else the web app's session cookie, which counts only when the
+/// request came from our own origin (see `cookie`). A refused credential is remembered so
+/// guards can say why.
+async fn caller_from(s: &HttpState, headers: &HeaderMap, peer: Option<SocketAddr>) -> Caller {
+    let client = client_address(s.client_ip_header.as_ref(), headers, peer);
+    let secure_cookie = !cookie::loopback_host(headers);
+    let credential = match bearer(headers) {
+        Some(token) => Some(token.to_owned()),
+        None => cookie::session_from(headers),
+    };
+    let from_cookie = bearer(headers).is_none() && credential.is_some();
+    let mut caller = Caller {
+        client,
+        secure_cookie,
+        ..Caller::default()
+    };
+    let Some(token) = credential else {
+        return caller;
+    };
+    if from_cookie && !cookie::same_origin(headers) {
+        caller.refusal =
+            Some("the session cookie is accepted only from this site's own pages".into());
+        return caller;
     }
+    match directory::authenticate(&s.app, &token).await {
+        Ok(p) => caller.principal = Some(p),
+        Err(e) => caller.refusal = Some(e.message()),
+    }
+    caller
+}
+
+/// The client's address: the last entry of the configured proxy header, else the peer.
+fn client_address(
+    proxy_header: Option<&header::HeaderName>,
+    headers: &HeaderMap,
+    peer: Option<SocketAddr>,
+) -> Option<IpAddr> {
+    let forwarded = proxy_header
+        .and_then(|name| headers.get(name))
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.rsplit(',').next())
+        .and_then(|v| v.trim().parse::<IpAddr>().ok());
+    forwarded.or(peer.map(|p| p.ip()))
+}
+
+/// The connection's peer address (absent when the router is served without connect info).
+fn peer_of(extensions: &axum::http::Extensions) -> Option<SocketAddr> {
+    extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0)
 }
 
 fn bearer(headers: &HeaderMap) -> Option<&str> {
@@ -93,18 +155,19 @@ fn bearer(headers: &HeaderMap) -> Option<&str> {
 
 async fn graphql_post(
     State(s): State<HttpState>,
+    extensions: axum::http::Extensions,
     headers: HeaderMap,
     req: GraphQLRequest,
 ) -> GraphQLResponse {
-    let caller = caller_from(&s.app, bearer(&headers)).await;
+    let caller = caller_from(&s, &headers, peer_of(&extensions)).await;
     let mut req = req.into_inner().data(caller);
     insert_loaders(&mut req.data, &s.app);
     s.schema.execute(req).await.into()
 }
 
 /// GET `/graphql`: a WebSocket upgrade starts a subscription session (`graphql-transport-ws`,
-/// credentials in the `connection_init` payload as `{"authorization": "Bearer ..."}`); a plain
-/// GET answers the GraphiQL explorer.
+/// credentials in the `connection_init` payload as `{"authorization": "Bearer ..."}`, or the
+/// web app's session cookie on the handshake); a plain GET answers the GraphiQL explorer.
 async fn graphql_get(State(s): State<HttpState>, req: axum::extract::Request) -> Response {
     let (mut parts, _body) = req.into_parts();
     let Ok(ws) = WebSocketUpgrade::from_request_parts(&mut parts, &()).await else {
@@ -125,19 +188,24 @@ async fn graphql_get(State(s): State<HttpState>, req: axum::extract::Request) ->
         );
         return (StatusCode::BAD_REQUEST, err).into_response();
     };
-    let header_bearer = bearer(&parts.headers).map(str::to_owned);
+    let peer = peer_of(&parts.extensions);
+    let mut headers = parts.headers;
     ws.protocols(ALL_WEBSOCKET_PROTOCOLS)
         .on_upgrade(move |socket| async move {
             let app = s.app.clone();
-            GraphQLWebSocket::new(socket, s.schema.clone(), protocol)
+            let schema = s.schema.clone();
+            GraphQLWebSocket::new(socket, schema, protocol)
                 .on_connection_init(move |payload| async move {
+                    // A token in the payload counts as the `Authorization` header would.
                     let from_payload = payload
                         .get("authorization")
                         .or_else(|| payload.get("Authorization"))
                         .and_then(|v| v.as_str())
-                        .map(|v| v.trim_start_matches("Bearer ").trim().to_owned());
-                    let token = from_payload.or(header_bearer);
-                    let caller = caller_from(&app, token.as_deref()).await;
+                        .and_then(|v| header::HeaderValue::from_str(v).ok());
+                    if let Some(value) = from_payload {
+                        headers.insert(header::AUTHORIZATION, value);
+                    }
+                    let caller = caller_from(&s, &headers, peer).await;
                     let mut data = Data::default();
                     data.insert(caller);
                     insert_loaders(&mut data, &app);

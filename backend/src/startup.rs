@@ -63,7 +63,8 @@ pub async fn build_with_db(config: &Config, db: DatabaseConnection) -> anyhow::R
     );
     jwt.self_test()
         .map_err(|e| anyhow::anyhow!("JWT self-test failed: {e:?}"))?;
-    let state = AppState::new(db, jwt, config.outbound_allow.clone())?;
+    let state = AppState::new(db, jwt, config.outbound_allow.clone())?
+        .with_signin(config.session_cache_secs, config.login_failures_per_minute);
     directory::ensure_builtin_roles(&state.db)
         .await
         .map_err(|e| anyhow::anyhow!("creating built-in roles: {e:?}"))?;
@@ -80,7 +81,13 @@ pub async fn build_with_db(config: &Config, db: DatabaseConnection) -> anyhow::R
             .context("loading demo data")?;
     }
     let schema = crate::graphql::build_schema(state.clone());
-    let router = crate::http::router(state.clone(), schema);
+    let client_ip_header = config
+        .client_ip_header
+        .as_deref()
+        .map(axum::http::HeaderName::try_from)
+        .transpose()
+        .context("HANDOFF_CLIENT_IP_HEADER is not a header name")?;
+    let router = crate::http::router(state.clone(), schema, client_ip_header);
     let listener = TcpListener::bind(config.bind)
         .await
         .with_context(|| format!("binding {}", config.bind))?;
@@ -106,12 +113,16 @@ impl Application {
             stopped,
         ));
         let stop_on_signal = stop.clone();
-        axum::serve(self.listener, self.router)
-            .with_graceful_shutdown(async move {
-                shutdown_signal().await;
-                let _ = stop_on_signal.send(true);
-            })
-            .await?;
+        axum::serve(
+            self.listener,
+            self.router
+                .into_make_service_with_connect_info::<std::net::SocketAddr>(),
+        )
+        .with_graceful_shutdown(async move {
+            shutdown_signal().await;
+            let _ = stop_on_signal.send(true);
+        })
+        .await?;
         let _ = stop.send(true);
         // A delivery in flight takes at most 15 s; one that is cut off is sent again when its
         // lease ends (receivers deduplicate by `webhook-id`).
@@ -126,7 +137,12 @@ impl Application {
 
     /// Serves until the future resolves (tests spawn this).
     pub async fn run(self) -> std::io::Result<()> {
-        axum::serve(self.listener, self.router).await
+        axum::serve(
+            self.listener,
+            self.router
+                .into_make_service_with_connect_info::<std::net::SocketAddr>(),
+        )
+        .await
     }
 }
 

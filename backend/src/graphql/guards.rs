@@ -8,12 +8,16 @@ use handoff_shared::Permission;
 use crate::auth::Principal;
 use crate::error::AppError;
 
-/// The caller of one GraphQL request, resolved by the HTTP layer from its bearer credential.
+/// The caller of one GraphQL request, resolved by the HTTP layer from its credential.
 #[derive(Debug, Clone, Default)]
 pub struct Caller {
     pub principal: Option<Principal>,
     /// Why a presented credential was refused (forged, expired, revoked).
     pub refusal: Option<String>,
+    /// The client's address, for sign-in throttling.
+    pub client: Option<std::net::IpAddr>,
+    /// Whether a session cookie set in the answer must be `Secure` (not on loopback hosts).
+    pub secure_cookie: bool,
 }
 
 /// The principal of the request, or `UNAUTHENTICATED`.
@@ -22,9 +26,10 @@ pub fn principal<'a>(ctx: &'a Context<'_>) -> async_graphql::Result<&'a Principa
     match caller.and_then(|c| c.principal.as_ref()) {
         Some(p) => Ok(p),
         None => {
-            let reason = caller
-                .and_then(|c| c.refusal.clone())
-                .unwrap_or_else(|| "sign in first: send `Authorization: Bearer <token>`".into());
+            let reason = caller.and_then(|c| c.refusal.clone()).unwrap_or_else(|| {
+                "sign in first: send `Authorization: Bearer <token>` or sign in in the web app"
+                    .into()
+            });
             Err(AppError::Unauthenticated(reason).into())
         }
     }

@@ -1,13 +1,15 @@
-//! The directory's mutations: sign-in (`SessionMutation`, merged into the root first, as the
+//! The directory's mutations: sign-in and sign-out (`SessionMutation`, merged into the root first, as the
 //! SDL's field order has it) and the administration of users, teams, roles and API tokens.
 
 use async_graphql::{Context, ID, InputObject, MaybeUndefined, Object, Result};
+use axum::http::header;
 use handoff_shared::Permission;
 
 use crate::error::AppError;
 use crate::graphql::directory::types::{ApiToken, NewApiToken, Role, Session, Team, User};
 use crate::graphql::error::GqlResult;
-use crate::graphql::guards::{Authenticated, Perm, Public, principal};
+use crate::graphql::guards::{Authenticated, Caller, Perm, Public, principal};
+use crate::http::cookie;
 use crate::services::directory::{self, GrantInput, NewUser, UserUpdate};
 use crate::state::AppState;
 
@@ -85,21 +87,50 @@ fn grants(list: Vec<GrantInputObject>) -> Vec<GrantInput> {
         .collect()
 }
 
-/// Sign-in.
+/// Sign-in and sign-out.
 pub struct SessionMutation;
 
 #[Object]
 impl SessionMutation {
-    /// Signs in with email and password; answers a short-lived token.
+    /// Signs in with email and password and starts a session. Answers its token (send it as
+    /// `Authorization: Bearer`) and sets it as the web app's `HttpOnly` session cookie. Failed
+    /// sign-ins are throttled per account and per client address: `RATE_LIMITED` with
+    /// `extensions.retryAfter` and a `Retry-After` header.
     #[graphql(guard = "Public")]
     async fn login(&self, ctx: &Context<'_>, email: String, password: String) -> Result<Session> {
         let state = ctx.data::<AppState>()?;
-        let s = directory::login(state, &email, &password).await.gql()?;
+        let caller = ctx.data_opt::<Caller>().cloned().unwrap_or_default();
+        let s = match directory::login(state, caller.client, &email, &password).await {
+            Ok(s) => s,
+            Err(err) => {
+                if let Some(seconds) = err.retry_after() {
+                    ctx.insert_http_header(header::RETRY_AFTER, seconds.to_string());
+                }
+                return Err(err.into());
+            }
+        };
+        let max_age = (s.expires_at - chrono::Utc::now()).num_seconds();
+        ctx.append_http_header(
+            header::SET_COOKIE,
+            cookie::set_session(&s.token, max_age, caller.secure_cookie),
+        );
         Ok(Session {
             token: s.token,
             expires_at: s.expires_at,
             user: User(s.user),
         })
+    }
+
+    /// Signs the calling session out: its token and cookie stop working at once, here and in
+    /// every other process. Answers `true`.
+    #[graphql(guard = "Authenticated")]
+    async fn logout(&self, ctx: &Context<'_>) -> Result<bool> {
+        let state = ctx.data::<AppState>()?;
+        let p = principal(ctx)?;
+        directory::logout(state, p).await.gql()?;
+        let secure = ctx.data_opt::<Caller>().is_some_and(|c| c.secure_cookie);
+        ctx.append_http_header(header::SET_COOKIE, cookie::clear_session(secure));
+        Ok(true)
     }
 }
 
