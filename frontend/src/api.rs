@@ -1,8 +1,8 @@
 //! Data access: the one place that speaks HTTP and WebSocket to the server.
 //!
 //! Pages call [`run`] with a typed operation from [`ops`] and get typed data or an
-//! [`ApiError`]; they never build requests themselves. The session token lives in
-//! `localStorage` (see [`session`]) so a reload keeps the user signed in. Errors are
+//! [`ApiError`]; they never build requests themselves. The session is an `HttpOnly` cookie the
+//! browser sends by itself (see [`session`]), so no credential passes through this code. Errors are
 //! classified by their stable `extensions.code`, never by message text.
 
 pub mod live;
@@ -84,7 +84,7 @@ struct WireResponse {
 
 /// Runs one operation as the signed-in user (or anonymously when nobody is).
 ///
-/// An `UNAUTHENTICATED` answer to a request that carried a token means the session is over:
+/// An `UNAUTHENTICATED` answer while signed in means the session is over:
 /// the session is cleared and the browser goes to the sign-in page, remembering where it was.
 pub async fn run<Q: GraphQLQuery>(variables: Q::Variables) -> Result<Q::ResponseData, ApiError> {
     let current = session::current();
@@ -97,11 +97,8 @@ pub async fn run<Q: GraphQLQuery>(variables: Q::Variables) -> Result<Q::Response
         });
     }
     let body = Q::build_query(variables);
-    let mut request = Request::post(ENDPOINT).header("Accept", "application/json");
-    if let Some(session) = &current {
-        request = request.header("Authorization", &format!("Bearer {}", session.token));
-    }
-    let response = request
+    let response = Request::post(ENDPOINT)
+        .header("Accept", "application/json")
         .json(&body)
         .map_err(|_| ApiError::local("The request could not be encoded."))?
         .send()

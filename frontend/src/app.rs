@@ -121,9 +121,15 @@ fn Header() -> impl IntoView {
     let auth = use_auth();
     let navigate = use_navigate();
     let sign_out = move |_| {
-        api::session::clear();
-        auth.session.set(None);
-        navigate("/login", Default::default());
+        let navigate = navigate.clone();
+        leptos::task::spawn_local(async move {
+            // Revokes the session on the server and clears the cookie; signed out here either
+            // way (an already-ended session answers UNAUTHENTICATED).
+            let _ = api::run::<api::ops::Logout>(api::ops::logout::Variables).await;
+            api::session::clear();
+            auth.session.set(None);
+            navigate("/login", Default::default());
+        });
     };
     let signed_in = move || auth.session.get().is_some();
     view! {

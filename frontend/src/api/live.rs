@@ -110,9 +110,9 @@ fn connect(inner: &Rc<RefCell<Inner>>) {
         return;
     }
     // Signed out or expired meanwhile: reconnecting would only be refused.
-    let Some(token) = session::current().map(|s| s.token) else {
+    if session::current().is_none() {
         return;
-    };
+    }
     let Some(socket) =
         socket_url().and_then(|url| WebSocket::new_with_str(&url, "graphql-transport-ws").ok())
     else {
@@ -123,10 +123,8 @@ fn connect(inner: &Rc<RefCell<Inner>>) {
 
     let init_socket = socket.clone();
     let on_open = Closure::<dyn FnMut()>::new(move || {
-        let init = serde_json::json!({
-            "type": "connection_init",
-            "payload": { "authorization": format!("Bearer {token}") },
-        });
+        // The session cookie went with the handshake; the payload carries no credential.
+        let init = serde_json::json!({ "type": "connection_init", "payload": {} });
         let _ = init_socket.send_with_str(&init.to_string());
     });
 

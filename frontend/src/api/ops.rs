@@ -31,6 +31,7 @@ macro_rules! operation {
 }
 
 operation!(Login, "src/graphql/login.graphql");
+operation!(Logout, "src/graphql/logout.graphql");
 operation!(Me, "src/graphql/me.graphql");
 operation!(Requests, "src/graphql/requests.graphql");
 operation!(Workflows, "src/graphql/workflows.graphql");

@@ -1,7 +1,11 @@
-//! The signed-in session, kept in `localStorage` so it survives reloads and is shared by tabs.
+//! Whether someone is signed in, kept in `localStorage` so it survives reloads and is shared by
+//! tabs.
 //!
-//! Only the token, its expiry and the email are stored: everything else (name, permissions)
-//! is asked from the server, which stays the authority.
+//! No credential is stored here: the session itself is an `HttpOnly` cookie the server sets at
+//! sign-in, which no script (ours or an injected one) can read, and the browser sends it with
+//! every request to our own origin. This record only remembers the session's expiry and the
+//! email shown in the header; everything else (name, permissions) is asked from the server,
+//! which stays the authority.
 
 use serde::{Deserialize, Serialize};
 
@@ -10,8 +14,6 @@ const KEY: &str = "handoff.session";
 /// What is remembered between page loads.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Session {
-    /// The bearer token.
-    pub token: String,
     /// RFC 3339 expiry, as the server gave it.
     pub expires_at: String,
     /// Shown in the header.

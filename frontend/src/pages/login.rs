@@ -40,7 +40,6 @@ pub fn LoginPage() -> impl IntoView {
             match api::run::<ops::Login>(variables).await {
                 Ok(data) => {
                     let session = Session {
-                        token: data.login.token,
                         expires_at: data.login.expires_at,
                         email: data.login.user.email,
                     };
