@@ -59,19 +59,24 @@ fn sign(claims: Value, secret: &str) -> String {
 async fn forged_expired_and_wrong_audience_tokens_are_refused() {
     let app = TestApp::spawn().await;
     let token = app.login(ADMIN).await;
-    let id = app.user_id(&token).await;
+    let real = serde_json::to_value(app.state.jwt.verify(&token).expect("our own token"))
+        .expect("claims as JSON");
     let now = chrono::Utc::now().timestamp();
-    let claims = |aud: &str, exp: i64| {
-        json!({"sub": id, "email": ADMIN, "roles": ["admin"], "teams": [], "perms": ["user.manage"],
-               "iss": "handoff", "aud": aud, "iat": now - 10, "exp": exp})
+    let claims = |aud: &str, nbf: i64, exp: i64| {
+        let mut c = real.clone();
+        c["aud"] = json!(aud);
+        c["nbf"] = json!(nbf);
+        c["exp"] = json!(exp);
+        c
     };
     let real_secret = "test-secret-test-secret-test-secret!";
     let forged = sign(
-        claims("handoff-api", now + 600),
+        claims("handoff-api", now - 10, now + 600),
         "another-secret-another-secret-another!",
     );
-    let expired = sign(claims("handoff-api", now - 600), real_secret);
-    let wrong_audience = sign(claims("someone-else", now + 600), real_secret);
+    let expired = sign(claims("handoff-api", now - 900, now - 600), real_secret);
+    let wrong_audience = sign(claims("someone-else", now - 10, now + 600), real_secret);
+    let not_yet_valid = sign(claims("handoff-api", now + 600, now + 1200), real_secret);
     let tampered = {
         let mut parts: Vec<String> = token.split('.').map(str::to_owned).collect();
         parts[1] = parts[1].chars().rev().collect();
@@ -81,6 +86,7 @@ async fn forged_expired_and_wrong_audience_tokens_are_refused() {
         forged,
         expired,
         wrong_audience,
+        not_yet_valid,
         tampered,
         "not-a-token".into(),
         "hnd_unknown".into(),
@@ -91,7 +97,7 @@ async fn forged_expired_and_wrong_audience_tokens_are_refused() {
         assert_eq!(code, "UNAUTHENTICATED", "token {bad} was accepted");
     }
     // The same claims signed with the real secret work, so the refusals above were the tokens'.
-    let good = sign(claims("handoff-api", now + 600), real_secret);
+    let good = sign(claims("handoff-api", now - 10, now + 600), real_secret);
     app.ok(&good, "{ users { email } }", json!({})).await;
 }
 
@@ -267,7 +273,7 @@ fn placeholder(ty: &Value, types: &[Value]) -> String {
 fn selection_for(field: &str) -> &'static str {
     match field {
         "permissions" => "{ name }",
-        "deleteRole" => "",
+        "deleteRole" | "logout" => "",
         "validateWorkflow" => "{ path }",
         "login" => "{ token }",
         "myApprovals" => "{ step }",

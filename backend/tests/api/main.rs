@@ -8,6 +8,7 @@ mod approvals;
 mod audit;
 mod auth;
 mod concurrency;
+mod credentials;
 mod errors;
 mod helpers;
 mod hostile_input;
