@@ -105,7 +105,10 @@ async fn main() -> anyhow::Result<()> {
             for b in &report.breaks {
                 println!(
                     "BROKEN {} #{} ({}): {}",
-                    b.stream, b.seq, b.event_id, b.reason
+                    b.stream,
+                    b.seq,
+                    b.event_id.as_deref().unwrap_or("no event"),
+                    b.reason
                 );
             }
             if !report.breaks.is_empty() {

@@ -12,6 +12,7 @@ mod columns;
 mod m20261126_000001_initial;
 mod m20261126_000002_integrations;
 mod m20261129_000003_foreign_keys;
+mod m20261203_000004_stream_heads;
 
 /// Runs every migration in order; `handoff serve` calls it at start.
 #[derive(Debug)]
@@ -24,6 +25,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000001_initial::Migration),
             Box::new(m20261126_000002_integrations::Migration),
             Box::new(m20261129_000003_foreign_keys::Migration),
+            Box::new(m20261203_000004_stream_heads::Migration),
         ]
     }
 }

@@ -44,6 +44,35 @@ async fn fresh_database() -> String {
     }
 }
 
+/// The number of migrations up to and including 000004 (stream heads, hash versions).
+pub const STREAM_HEADS_MIGRATION: u32 = 4;
+
+/// Drops what makes the audit trail append-only (the triggers of migration 000004), as an
+/// attacker with DDL rights on the database would before editing it. Only tests that play
+/// such an attacker call this.
+pub async fn drop_audit_triggers(db: &sea_orm::DatabaseConnection) {
+    let sql: &[&str] = if on_postgres() {
+        &[
+            "DROP TRIGGER events_append_only ON events",
+            "DROP TRIGGER events_no_truncate ON events",
+            "DROP TRIGGER stream_heads_forward ON stream_heads",
+            "DROP TRIGGER stream_heads_no_truncate ON stream_heads",
+        ]
+    } else {
+        &[
+            "DROP TRIGGER events_no_update",
+            "DROP TRIGGER events_no_delete",
+            "DROP TRIGGER stream_heads_forward",
+            "DROP TRIGGER stream_heads_no_delete",
+        ]
+    };
+    for s in sql {
+        db.execute_unprepared(s)
+            .await
+            .expect("drop an audit trigger");
+    }
+}
+
 pub struct TestApp {
     pub base: String,
     pub state: AppState,
@@ -80,6 +109,21 @@ impl TestApp {
         handoff_migrations::Migrator::up(&db, Some(migrations))
             .await
             .expect("migrate");
+        if migrations < STREAM_HEADS_MIGRATION {
+            // Today's code writes `events.hash_version` and `stream_heads`, which migration
+            // 000004 adds. Scratch copies let it run on the older schema; 000004 keeps them
+            // (it adds neither when present), without its triggers until it runs.
+            for sql in [
+                "ALTER TABLE events ADD COLUMN hash_version INTEGER NOT NULL DEFAULT 1",
+                "CREATE TABLE stream_heads (stream VARCHAR NOT NULL PRIMARY KEY, \
+                 last_seq BIGINT NOT NULL, last_hash VARCHAR NOT NULL, \
+                 updated_at TIMESTAMP WITH TIME ZONE NOT NULL)",
+            ] {
+                db.execute_unprepared(sql)
+                    .await
+                    .expect("scratch audit schema");
+            }
+        }
         Self::spawn_on(url, db, true, |_| {}).await
     }
 
