@@ -46,6 +46,89 @@ pub async fn open(url: &str) -> Result<DatabaseConnection, DbErr> {
     Database::connect(options).await
 }
 
+/// Opens an existing, fully migrated database for reading only, for `handoff audit`: it never
+/// creates a file, never runs a migration and never writes.
+///
+/// A SQLite URL must name a file that exists; it is opened with `mode=ro`. A PostgreSQL
+/// database must exist. Either way the database must have every migration this binary knows
+/// applied, and no other: verifying a half-migrated or a newer schema would report nonsense.
+/// Reads go through [`read_only_transaction`].
+pub async fn open_read_only(url: &str) -> anyhow::Result<DatabaseConnection> {
+    use anyhow::{Context, bail};
+    use sea_orm::ConnectOptions;
+
+    let url = if url.starts_with("sqlite:") {
+        let rest = url
+            .strip_prefix("sqlite://")
+            .or_else(|| url.strip_prefix("sqlite:"))
+            .unwrap_or(url);
+        let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
+        if path.is_empty() || path.contains(":memory:") {
+            bail!("{url} names no database file");
+        }
+        if !std::path::Path::new(path).is_file() {
+            bail!("no SQLite database at {path}: check the path (nothing was created)");
+        }
+        let mut params: Vec<&str> = query
+            .split('&')
+            .filter(|p| !p.is_empty() && !p.starts_with("mode="))
+            .collect();
+        params.push("mode=ro");
+        format!("sqlite://{path}?{}", params.join("&"))
+    } else {
+        url.to_owned()
+    };
+    let mut options = ConnectOptions::new(url.clone());
+    options
+        .max_connections(2)
+        .acquire_timeout(Duration::from_secs(15))
+        .sqlx_logging(false)
+        .map_sqlx_sqlite_opts(|o| o.busy_timeout(Duration::from_secs(15)));
+    let db = Database::connect(options)
+        .await
+        .with_context(|| format!("cannot open {}", crate::config::redact_url(&url)))?;
+    let migrations = handoff_migrations::Migrator::get_migration_with_status_read_only(&db)
+        .await
+        .context("cannot tell which migrations ran on the database")?;
+    let pending: Vec<&str> = migrations
+        .iter()
+        .filter(|m| m.status() == sea_orm_migration::MigrationStatus::Pending)
+        .map(|m| m.name())
+        .collect();
+    if pending.len() == migrations.len() {
+        bail!(
+            "{} is not a Handoff database (no migration has run on it)",
+            crate::config::redact_url(&url)
+        );
+    }
+    if !pending.is_empty() {
+        bail!(
+            "the database is not migrated to this version of handoff (pending: {}); start              `handoff serve` on it once to migrate",
+            pending.join(", ")
+        );
+    }
+    Ok(db)
+}
+
+/// A transaction that sees one consistent state of the database and cannot write: on
+/// PostgreSQL `REPEATABLE READ, READ ONLY`; on SQLite a deferred transaction, whose first read
+/// fixes its snapshot (the connection is read-only already, see [`open_read_only`]).
+pub async fn read_only_transaction(
+    db: &DatabaseConnection,
+) -> Result<sea_orm::DatabaseTransaction, DbErr> {
+    use sea_orm::{AccessMode, IsolationLevel, TransactionTrait};
+    match db.get_database_backend() {
+        DbBackend::Postgres => {
+            db.begin_with_config(
+                Some(IsolationLevel::RepeatableRead),
+                Some(AccessMode::ReadOnly),
+            )
+            .await
+        }
+        _ => db.begin().await,
+    }
+}
+
 /// A new UUIDv7 id: time-ordered, so ids sort by creation.
 pub fn new_id() -> String {
     uuid::Uuid::now_v7().to_string()

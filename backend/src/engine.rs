@@ -8,7 +8,7 @@
 //! - `approvals`: how a step stands after its decisions, and where a finished round leads.
 //! - `events`: which definition events a status change makes happen (for actions).
 //! - `fields`: the title a request shows and what counts as a blank value.
-//! - `hash`: the audit hash chain.
+//! - `hash`: the audit hash chain (versioned schemes) and the digest of all stream heads.
 
 pub mod approvals;
 pub mod events;
@@ -16,4 +16,4 @@ pub mod fields;
 pub mod hash;
 pub mod transitions;
 
-pub use hash::{GENESIS, HashInput, event_hash};
+pub use hash::{GENESIS, HashInput, HashVersion, HeadRef, event_hash, heads_digest};

@@ -5,6 +5,7 @@
 //! handoff_shared`.
 
 pub mod auth;
+pub mod cli;
 pub mod config;
 pub mod db;
 pub mod demo;

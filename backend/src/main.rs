@@ -1,8 +1,10 @@
 //! The `handoff` binary: parse the command line, set up logging, run the command.
 
+use std::process::ExitCode;
+
 use clap::{Parser, Subcommand};
 use handoff_backend::config::Config;
-use handoff_backend::services::{audit, directory};
+use handoff_backend::services::directory;
 use tracing_subscriber::EnvFilter;
 
 /// mimalloc returns freed large blocks to the system. With glibc's allocator each argon2 hash
@@ -42,11 +44,29 @@ enum Command {
 
 #[derive(Subcommand)]
 enum AuditCommand {
-    /// Recompute every event hash chain and report breaks (exit code 1 when any).
+    /// Recompute every event hash chain, compare each with its stored head and print the head
+    /// digest. Opens the database read-only. Exit code 0 when clean, 1 on breaks (or a
+    /// checkpoint the trail does not extend), 2 when it cannot verify (no such database, not
+    /// migrated, no key for a checkpoint).
     Verify {
         #[arg(long, env = "DATABASE_URL", default_value = "sqlite://handoff.db")]
         database_url: String,
+        /// Also check that the trail still extends this checkpoint (a file, or the JSON
+        /// itself), signed with HANDOFF_AUDIT_KEY.
+        #[arg(long)]
+        checkpoint: Option<String>,
     },
+    /// Verify, then print the stream heads signed with HANDOFF_AUDIT_KEY (HMAC-SHA256) as one
+    /// line of JSON, to keep outside the database. Exit code 1 (nothing signed) on breaks.
+    Checkpoint {
+        #[arg(long, env = "DATABASE_URL", default_value = "sqlite://handoff.db")]
+        database_url: String,
+    },
+}
+
+/// The checkpoint key, read from the environment only: a flag would show in process lists.
+fn audit_key() -> Option<String> {
+    std::env::var("HANDOFF_AUDIT_KEY").ok()
 }
 
 #[derive(Subcommand)]
@@ -81,7 +101,7 @@ fn init_tracing() {
 }
 
 #[tokio::main]
-async fn main() -> anyhow::Result<()> {
+async fn main() -> anyhow::Result<ExitCode> {
     let cli = Cli::parse();
     match cli.command {
         Command::Schema => {
@@ -95,28 +115,23 @@ async fn main() -> anyhow::Result<()> {
             app.run_until_stopped().await?;
         }
         Command::Audit {
-            command: AuditCommand::Verify { database_url },
+            command:
+                AuditCommand::Verify {
+                    database_url,
+                    checkpoint,
+                },
         } => {
-            let db = handoff_backend::db::connect(&database_url).await?;
-            let report = audit::verify(&db, |n| eprint!("\rchecked {n} events"))
-                .await
-                .map_err(|e| anyhow::anyhow!("{e:?}"))?;
-            eprintln!();
-            println!(
-                "{} streams, {} events, {} breaks",
-                report.streams,
-                report.events,
-                report.breaks.len()
-            );
-            for b in &report.breaks {
-                println!(
-                    "BROKEN {} #{} ({}): {}",
-                    b.stream, b.seq, b.event_id, b.reason
-                );
-            }
-            if !report.breaks.is_empty() {
-                std::process::exit(1);
-            }
+            return Ok(handoff_backend::cli::verify(
+                &database_url,
+                checkpoint.as_deref(),
+                audit_key(),
+            )
+            .await);
+        }
+        Command::Audit {
+            command: AuditCommand::Checkpoint { database_url },
+        } => {
+            return Ok(handoff_backend::cli::checkpoint(&database_url, audit_key()).await);
         }
         Command::Admin {
             command:
@@ -159,5 +174,5 @@ async fn main() -> anyhow::Result<()> {
             println!("created {} ({})", user.email, user.id);
         }
     }
-    Ok(())
+    Ok(ExitCode::SUCCESS)
 }

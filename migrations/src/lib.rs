@@ -12,7 +12,8 @@ mod columns;
 mod m20261126_000001_initial;
 mod m20261126_000002_integrations;
 mod m20261129_000003_foreign_keys;
-mod m20261130_000001_sessions;
+mod m20261129_000004_sessions;
+mod m20261129_000005_stream_heads;
 
 /// Runs every migration in order; `handoff serve` calls it at start.
 #[derive(Debug)]
@@ -25,7 +26,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000001_initial::Migration),
             Box::new(m20261126_000002_integrations::Migration),
             Box::new(m20261129_000003_foreign_keys::Migration),
-            Box::new(m20261130_000001_sessions::Migration),
+            Box::new(m20261129_000004_sessions::Migration),
+            Box::new(m20261129_000005_stream_heads::Migration),
         ]
     }
 }

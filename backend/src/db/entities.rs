@@ -273,6 +273,25 @@ pub mod event {
         pub data: String,
         pub prev_hash: String,
         pub hash: String,
+        /// How `hash` was computed: 1 for events written before the request id was covered,
+        /// 2 since (see `engine::hash::HashVersion`).
+        pub hash_version: i32,
+    }
+    entity_boilerplate!();
+}
+
+pub mod stream_head {
+    use sea_orm::entity::prelude::*;
+    /// A stream's newest event as recorded when it was appended, kept apart from the events so
+    /// that deleting the newest events (or a whole stream) shows.
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "stream_heads")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub stream: String,
+        pub last_seq: i64,
+        pub last_hash: String,
+        pub updated_at: DateTimeUtc,
     }
     entity_boilerplate!();
 }

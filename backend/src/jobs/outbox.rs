@@ -40,7 +40,7 @@ use crate::db::{new_id, statement};
 use crate::error::AppError;
 use crate::integrations::webhook;
 use crate::services::actions;
-use crate::services::audit::{self, NewEvent, SYSTEM_STREAM};
+use crate::services::audit::{self, NewEvent, Stream};
 use crate::services::change::{Change, Lock};
 use crate::services::integrations::signing_secrets;
 use crate::services::requests;
@@ -348,8 +348,7 @@ async fn disable_gone(
     audit::append(
         txn,
         NewEvent {
-            stream: SYSTEM_STREAM,
-            request_id: None,
+            stream: Stream::System,
             kind: EventKind::IntegrationDisabled,
             actor_id: None,
             at: now,

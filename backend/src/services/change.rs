@@ -23,7 +23,7 @@ use crate::db::entities::{event, request};
 use crate::db::statement;
 use crate::error::{AppError, AppResult};
 use crate::services::access;
-use crate::services::audit::{self, NewEvent};
+use crate::services::audit::{self, NewEvent, Stream};
 use crate::state::{AppState, RequestChange};
 
 /// How a change locks its request.
@@ -132,8 +132,7 @@ impl Change {
         let e = audit::append(
             &self.txn,
             NewEvent {
-                stream: &self.req.id,
-                request_id: Some(&self.req.id),
+                stream: Stream::Request(&self.req.id),
                 kind,
                 actor_id: self.actor_id.as_deref(),
                 at: self.now,
