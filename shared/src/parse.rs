@@ -4,6 +4,7 @@
 //! `serde_path_to_error`; everything past the shape is reported in full by `validate`.
 
 use chrono::Utc;
+use serde::de::DeserializeOwned;
 
 use crate::Problem;
 use crate::definition::Definition;
@@ -25,18 +26,24 @@ pub fn parse_definition(src: &str) -> Result<Definition, Vec<Problem>> {
             ),
         )]);
     }
+    parse_document(src)
+}
+
+/// Parses a YAML or JSON document (JSON when the trimmed text starts with `{`) into `T`,
+/// answering the first shape error with its path and line. Definitions and calendars are read
+/// this way, so both report problems alike.
+pub(crate) fn parse_document<T: DeserializeOwned>(src: &str) -> Result<T, Vec<Problem>> {
     if src.trim_start().starts_with('{') {
         let mut deserializer = serde_json::Deserializer::from_str(src);
-        let definition: Definition =
-            serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {
-                let inner = error.inner();
-                let location = (inner.line() > 0).then(|| (inner.line(), inner.column()));
-                vec![shape_problem(
-                    error.path().to_string(),
-                    strip_location(&inner.to_string()),
-                    location,
-                )]
-            })?;
+        let document: T = serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {
+            let inner = error.inner();
+            let location = (inner.line() > 0).then(|| (inner.line(), inner.column()));
+            vec![shape_problem(
+                error.path().to_string(),
+                strip_location(&inner.to_string()),
+                location,
+            )]
+        })?;
         // Content after the object is an error too, as for any JSON document.
         deserializer.end().map_err(|error| {
             let location = Some((error.line(), error.column()));
@@ -46,10 +53,10 @@ pub fn parse_definition(src: &str) -> Result<Definition, Vec<Problem>> {
                 location,
             )]
         })?;
-        Ok(definition)
+        Ok(document)
     } else {
         let deserializer = serde_norway::Deserializer::from_str(src);
-        serde_path_to_error::deserialize::<_, Definition>(deserializer).map_err(|error| {
+        serde_path_to_error::deserialize::<_, T>(deserializer).map_err(|error| {
             let inner = error.inner();
             let location = inner.location().map(|l| (l.line(), l.column()));
             vec![shape_problem(
