@@ -2,8 +2,9 @@
 //!
 //! This crate owns the workflow definition format (serde types, parsing, validation),
 //! the expression language used by definitions, form validation of submissions,
-//! routing decisions, permission names, the stable error codes clients branch on, and the
-//! closed lists of names the server records (audit event kinds, approval states).
+//! routing decisions, business calendars and the SLA arithmetic on them, permission names,
+//! the stable error codes clients branch on, and the closed lists of names the server records
+//! (audit event kinds, approval states).
 //! It must stay free of IO, async runtimes, databases and web frameworks: the same
 //! code is compiled to WebAssembly for the browser, so validation runs identically
 //! on both sides.
@@ -11,6 +12,7 @@
 #![warn(missing_docs)]
 
 pub mod approval_state;
+pub mod calendar;
 pub mod definition;
 pub mod duration;
 pub mod error_code;
@@ -25,6 +27,7 @@ pub mod validate;
 mod suggest;
 
 pub use approval_state::ApprovalState;
+pub use calendar::{Calendar, CalendarError, check_calendar, parse_calendar};
 pub use definition::{
     Action, Actor, ApprovalPolicy, ApprovalStep, Approvals, Approver, CommentRule, Definition,
     Event, Field, FieldType, OnBreach, Priority, RoutingRule, SlaClock, SlaTarget, Status,
