@@ -3,10 +3,11 @@
 //! Calendars are drawn in zones chosen for their awkward changes (30-minute DST on Lord Howe,
 //! a +12:45 zone, Havana and Santiago changing at midnight, a zone without DST), instants are
 //! drawn both uniformly over three years and (more often) within two days of each zone's offset
-//! changes, so every run crosses DST changes many times. Besides the algebra (`add` and `between` are inverse,
-//! monotonic, additive), the answers are checked against a definition written independently
-//! of the walk: an instant is working time when its wall-clock time, as chrono-tz converts it,
-//! is inside one of that weekday's intervals on a date that is not a holiday.
+//! changes, so every run crosses DST changes many times. Besides the algebra (`add` and
+//! `between` are inverse, monotonic, additive), the answers are checked against a definition
+//! written independently of the walk: an instant is working time when its wall-clock time, as
+//! chrono-tz converts it, is inside one of that weekday's intervals on a date that is not a
+//! holiday.
 
 #![cfg(test)]
 
@@ -172,7 +173,10 @@ proptest! {
     #![proptest_config(config(256))]
 
     #[test]
-    fn between_undoes_add((calendar, [start, _, _]) in calendar_and_instants(), amount in business()) {
+    fn between_undoes_add(
+        (calendar, [start, _, _]) in calendar_and_instants(),
+        amount in business(),
+    ) {
         let due = calendar.add(start, amount).unwrap();
         prop_assert!(due >= start);
         prop_assert_eq!(calendar.between(start, due), amount);
@@ -185,14 +189,18 @@ proptest! {
         b in business(),
     ) {
         let (shorter, longer) = if a <= b { (a, b) } else { (b, a) };
-        prop_assert!(calendar.add(start, shorter).unwrap() <= calendar.add(start, longer).unwrap());
+        let (sooner, later) = (calendar.add(start, shorter), calendar.add(start, longer));
+        prop_assert!(sooner.unwrap() <= later.unwrap());
     }
 
     #[test]
     fn between_is_additive((calendar, mut instants) in calendar_and_instants()) {
         instants.sort();
         let [a, b, c] = instants;
-        prop_assert_eq!(calendar.between(a, b) + calendar.between(b, c), calendar.between(a, c));
+        prop_assert_eq!(
+            calendar.between(a, b) + calendar.between(b, c),
+            calendar.between(a, c)
+        );
         prop_assert_eq!(calendar.between(c, a), TimeDelta::zero());
     }
 
@@ -208,7 +216,10 @@ proptest! {
         } else {
             prop_assert!(calendar.is_working(due) || calendar.is_working(just_before));
         }
-        prop_assert!(working_by_definition(&calendar, due) || working_by_definition(&calendar, just_before));
+        prop_assert!(
+            working_by_definition(&calendar, due)
+                || working_by_definition(&calendar, just_before)
+        );
         let next = calendar.next_working_instant(start).unwrap();
         prop_assert!(next >= start);
         prop_assert!(working_by_definition(&calendar, next));
@@ -221,7 +232,10 @@ proptest! {
         (calendar, instants) in calendar_and_instants(),
     ) {
         for instant in instants {
-            prop_assert_eq!(calendar.is_working(instant), working_by_definition(&calendar, instant));
+            prop_assert_eq!(
+                calendar.is_working(instant),
+                working_by_definition(&calendar, instant)
+            );
         }
     }
 }

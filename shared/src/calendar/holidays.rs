@@ -69,7 +69,8 @@ impl FromStr for HolidayDate {
     fn from_str(text: &str) -> Result<Self, String> {
         let invalid = || {
             format!(
-                "invalid holiday date \"{text}\" (expected YYYY-MM-DD for one day, or MM-DD for every year)"
+                "invalid holiday date \"{text}\" \
+                 (expected YYYY-MM-DD for one day, or MM-DD for every year)"
             )
         };
         let numbers: Vec<&str> = text.split('-').collect();

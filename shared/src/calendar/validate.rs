@@ -6,6 +6,7 @@
 //! some working time in the week, holidays named and not repeated, and bounds on every list.
 
 use std::collections::HashMap;
+use std::collections::hash_map::Entry;
 
 use super::Calendar;
 use crate::Problem;
@@ -68,13 +69,18 @@ pub(super) fn validate(calendar: &Calendar) -> Vec<Problem> {
     let mut seen = HashMap::new();
     for (index, holiday) in calendar.holidays.iter().enumerate() {
         let path = format!("holidays[{index}]");
-        if let Some(first) = seen.insert(holiday.date, index) {
-            // Keep pointing at the first occurrence for a third one.
-            seen.insert(holiday.date, first);
-            problems.push(Problem::new(
+        match seen.entry(holiday.date) {
+            Entry::Occupied(first) => problems.push(Problem::new(
                 format!("{path}.date"),
-                format!("{} is already a holiday (holidays[{first}])", holiday.date),
-            ));
+                format!(
+                    "{} is already a holiday (holidays[{}])",
+                    holiday.date,
+                    first.get()
+                ),
+            )),
+            Entry::Vacant(slot) => {
+                slot.insert(index);
+            }
         }
         let name = holiday.name.trim();
         if name.is_empty() {

@@ -18,7 +18,7 @@
 //! 2000, and Gaza's predicted future rules). Were that ever to change, the walk would
 //! mis-place working time inside such a day, but it would still terminate.
 
-use chrono::{DateTime, NaiveDate, NaiveTime, Offset, TimeDelta, TimeZone, Utc, Weekday};
+use chrono::{DateTime, Datelike, NaiveDate, NaiveTime, Offset, TimeDelta, TimeZone, Utc, Weekday};
 use chrono_tz::Tz;
 
 use super::holidays::{HolidayDate, MonthDay};
@@ -298,7 +298,6 @@ impl Schedule {
 }
 
 fn weekday_index(date: NaiveDate) -> usize {
-    use chrono::Datelike;
     // 0 to 6, so the cast cannot truncate.
     date.weekday().num_days_from_monday() as usize
 }
