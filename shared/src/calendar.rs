@@ -46,6 +46,8 @@
 //! working hours ([`Calendar::validate`] refuses it) makes `add` and `next_working_instant`
 //! answer [`CalendarError::NoWorkingTime`] at once; one whose holidays close it for more than
 //! about two years in a row answers the same after that search, and `between` on it is zero.
+//! An `add` whose answer lies more than about a century away answers
+//! [`CalendarError::OutOfRange`] instead of walking on.
 
 use chrono::{DateTime, TimeDelta, Utc};
 use chrono_tz::Tz;
@@ -93,7 +95,8 @@ pub enum CalendarError {
     /// A negative business duration was asked for.
     #[error("a business duration cannot be negative")]
     NegativeDuration,
-    /// The answer would lie beyond the dates chrono represents (about the year 262000).
+    /// The answer would lie more than about a century after the start, or beyond the dates
+    /// chrono represents.
     #[error("the date is out of range")]
     OutOfRange,
 }
@@ -124,7 +127,8 @@ impl Calendar {
     /// A start outside working time begins at the next working instant, so a zero duration
     /// answers [`Calendar::next_working_instant`]. The answer may be the end of a working
     /// interval (Friday 09:00 plus 8 hours of `09:00-17:00` is Friday 17:00, not Monday 09:00).
-    /// Errors: a negative duration, no working time, or a date out of range.
+    /// Errors: a negative duration, no working time, or an answer more than about a century
+    /// away. The cost grows with the calendar days walked, whole days at a time.
     pub fn add(
         &self,
         start: DateTime<Utc>,

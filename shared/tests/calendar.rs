@@ -358,6 +358,19 @@ fn a_calendar_without_working_time_answers_an_error_instead_of_looping() {
 }
 
 #[test]
+fn an_answer_more_than_a_century_away_is_out_of_range() {
+    // A quarter of an hour a week: ten years of business time would take 350,000 weeks.
+    let sparse = calendar("time_zone: UTC\nhours: { mon: [09:00-09:15] }\n");
+    let start = utc("2026-06-08T00:00:00Z");
+    assert_eq!(
+        sparse.add(start, TimeDelta::days(3650)),
+        Err(CalendarError::OutOfRange)
+    );
+    // 99 years of Mondays are 5,165 quarter hours.
+    assert!(sparse.add(start, minutes(5000 * 15)).is_ok());
+}
+
+#[test]
 fn a_negative_business_duration_is_an_error() {
     assert_eq!(
         office().add(berlin(2026, 6, 8, 9, 0), hours(-1)),

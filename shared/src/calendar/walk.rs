@@ -33,6 +33,12 @@ use super::{Calendar, CalendarError};
 /// keeps such a calendar from looping; it costs at most a millisecond or so.
 pub(super) const MAX_CLOSED_DAYS: u32 = 2 * 366;
 
+/// The most chunks one `add` walks (about a century) before answering
+/// [`CalendarError::OutOfRange`]: SLA targets are at most ten years, even on a calendar with a
+/// quarter of an hour a week that is far less than a century, and the bound keeps an absurd
+/// duration from occupying the server (a century is a few tens of milliseconds).
+pub(super) const MAX_WALK_DAYS: u32 = 100 * 366;
+
 /// Seconds in a day of wall-clock time.
 const DAY: i64 = 24 * 60 * 60;
 
@@ -156,7 +162,7 @@ impl Schedule {
         let mut remaining = amount;
         let mut cursor = start;
         let mut closed = 0;
-        loop {
+        for _ in 0..MAX_WALK_DAYS {
             let chunk = self.chunk(cursor)?;
             let mut worked = false;
             for (from, to) in self.spans(&chunk) {
@@ -178,6 +184,7 @@ impl Schedule {
             }
             cursor = chunk.end;
         }
+        Err(CalendarError::OutOfRange)
     }
 
     pub(super) fn between(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> TimeDelta {
