@@ -6,7 +6,7 @@
 
 #![cfg(test)]
 
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use sea_orm::ConnectionTrait;
@@ -14,27 +14,10 @@ use sea_orm::ConnectionTrait;
 #[path = "support/databases.rs"]
 mod databases;
 
-const BIN: &str = env!("CARGO_BIN_EXE_handoff");
+#[path = "support/server.rs"]
+mod server;
 
-struct Server {
-    child: Child,
-    base: String,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
+use server::{BIN, Server, free_port};
 
 fn temp_db() -> String {
     let path =
@@ -43,40 +26,7 @@ fn temp_db() -> String {
 }
 
 async fn serve(db: &str, extra: &[&str]) -> Server {
-    let port = free_port();
-    let child = Command::new(BIN)
-        .args([
-            "serve",
-            "--database-url",
-            db,
-            "--bind",
-            &format!("127.0.0.1:{port}"),
-        ])
-        .args(extra)
-        .env_remove("DATABASE_URL")
-        .env_remove("HANDOFF_BIND")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start handoff serve");
-    let server = Server {
-        child,
-        base: format!("http://127.0.0.1:{port}"),
-    };
-    let client = reqwest::Client::new();
-    // Wait for the condition (the server answers), bounded to 60 s.
-    for _ in 0..600 {
-        if client
-            .get(format!("{}/healthz", server.base))
-            .send()
-            .await
-            .is_ok_and(|r| r.status().is_success())
-        {
-            return server;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("handoff serve did not answer /healthz within 60 s");
+    server::start(db, extra, |_| {}).await
 }
 
 async fn login(base: &str, email: &str, password: &str) -> serde_json::Value {

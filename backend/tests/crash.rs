@@ -10,7 +10,7 @@
 #![cfg(test)]
 
 use std::collections::BTreeMap;
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
@@ -20,7 +20,11 @@ use serde_json::{Value, json};
 #[path = "support/databases.rs"]
 mod databases;
 
-const BIN: &str = env!("CARGO_BIN_EXE_handoff");
+#[path = "support/server.rs"]
+mod server;
+
+use server::{BIN, Server};
+
 /// How many requests the clients submit in all.
 const REQUESTS: usize = 120;
 /// Concurrent clients.
@@ -33,70 +37,20 @@ const BUDGET: Duration = Duration::from_secs(60);
 const SUBMIT: &str =
     "mutation($input: SubmitRequestInput!) { submitRequest(input: $input) { id number } }";
 
-struct Server {
-    child: Child,
-    base: String,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        // SIGKILL to the one process this test started, by its PID.
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 /// Starts `handoff serve` on `db` and waits until it answers. The JWT secret is fixed, so a
 /// session token outlives the restart as it would in production.
 async fn serve(db: &str, log: &std::path::Path) -> Server {
-    let port = free_port();
     let log = std::fs::OpenOptions::new()
         .create(true)
         .append(true)
         .open(log)
         .unwrap();
-    let child = Command::new(BIN)
-        .args([
-            "serve",
-            "--database-url",
-            db,
-            "--bind",
-            &format!("127.0.0.1:{port}"),
-            "--demo",
-        ])
-        .env_remove("DATABASE_URL")
-        .env_remove("HANDOFF_BIND")
-        .env("HANDOFF_JWT_SECRET", "crash-test-secret-crash-test-secret!")
-        .stdout(Stdio::null())
-        .stderr(log)
-        .spawn()
-        .expect("start handoff serve");
-    let server = Server {
-        child,
-        base: format!("http://127.0.0.1:{port}"),
-    };
-    let client = reqwest::Client::new();
-    let started = Instant::now();
-    while started.elapsed() < Duration::from_secs(30) {
-        if client
-            .get(format!("{}/healthz", server.base))
-            .send()
-            .await
-            .is_ok_and(|r| r.status().is_success())
-        {
-            return server;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("handoff serve did not answer /healthz within 30 s");
+    server::start(db, &["--demo"], |command| {
+        command
+            .env("HANDOFF_JWT_SECRET", "crash-test-secret-crash-test-secret!")
+            .stderr(log);
+    })
+    .await
 }
 
 async fn login(base: &str) -> String {
