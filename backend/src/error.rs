@@ -21,7 +21,8 @@ pub enum AppError {
         message: String,
         problems: Vec<Problem>,
     },
-    /// `CONFLICT`: a stale `expectedVersion`, a decision that lost a race, a duplicate.
+    /// `CONFLICT`: a stale `expectedVersion`, a decision that lost a race, a duplicate, or a
+    /// lock another change held longer than the lock timeout (retry).
     Conflict(String),
     /// `INVALID_DEFINITION`: a workflow definition with problems, each with its path.
     InvalidDefinition(Vec<Problem>),
@@ -131,8 +132,18 @@ impl<T> OnDuplicate<T> for Result<T, sea_orm::DbErr> {
     }
 }
 
+/// What a client reads when its change waited for a lock longer than the lock timeout.
+pub const LOCK_TIMEOUT_MESSAGE: &str = "another change is in progress; retry";
+
+/// A database error is `INTERNAL`, except a lock wait that ran out (`db::is_lock_timeout`):
+/// that is `CONFLICT`, because another change held what this one needed and the same change
+/// may succeed when retried. The database's text stays in the log either way.
 impl From<sea_orm::DbErr> for AppError {
     fn from(err: sea_orm::DbErr) -> Self {
+        if crate::db::is_lock_timeout(&err) {
+            tracing::info!(error = %err, "a lock wait ran out");
+            return AppError::Conflict(LOCK_TIMEOUT_MESSAGE.to_owned());
+        }
         AppError::Internal(err.into())
     }
 }

@@ -55,6 +55,9 @@ pub struct AppState {
     /// The outbound HTTP client of webhooks and the networks it may reach (the configured
     /// allow-list; an empty one reaches public addresses only).
     pub outbound: crate::integrations::webhook::Outbound,
+    /// How long a write waits for a lock another change holds before it answers `CONFLICT`
+    /// (`HANDOFF_LOCK_TIMEOUT_SECS`; start-up sets it from the configuration).
+    pub lock_timeout: std::time::Duration,
     /// Published versions never change, so a parsed definition can be kept for the process life.
     definitions: Arc<RwLock<HashMap<String, Arc<Definition>>>>,
 }
@@ -84,8 +87,14 @@ impl AppState {
             changes,
             outbound: crate::integrations::webhook::Outbound::new(outbound_allow)
                 .context("building the outbound HTTP client")?,
+            lock_timeout: crate::db::DEFAULT_LOCK_TIMEOUT,
             definitions: Arc::default(),
         })
+    }
+
+    /// Begins a write transaction with the configured lock timeout (see `db::begin_write`).
+    pub async fn begin_write(&self) -> Result<sea_orm::DatabaseTransaction, sea_orm::DbErr> {
+        crate::db::begin_write(&self.db, self.lock_timeout).await
     }
 
     pub fn cached_definition(&self, workflow_id: &str) -> Option<Arc<Definition>> {

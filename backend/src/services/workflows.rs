@@ -8,7 +8,6 @@ use handoff_shared::definition::{Actor, Approver, Definition};
 use handoff_shared::{Permission, Problem, check_definition};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set,
-    TransactionTrait,
 };
 use serde_json::json;
 
@@ -152,7 +151,7 @@ pub async fn publish_checked(
     def: &Definition,
 ) -> AppResult<workflow::Model> {
     let now = state.clock.now();
-    let txn = state.db.begin().await?;
+    let txn = state.begin_write().await?;
     let latest = workflow::Entity::find()
         .filter(workflow::Column::Key.eq(&def.key))
         .order_by_desc(workflow::Column::Version)

@@ -12,7 +12,6 @@ use handoff_shared::Permission;
 use rand::RngCore;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set,
-    TransactionTrait,
 };
 use serde_json::json;
 use sha2::{Digest, Sha256};
@@ -89,7 +88,7 @@ pub async fn create_api_token(
     rand::rng().fill_bytes(&mut bytes);
     let secret_body = hex::encode(bytes);
     let now = state.clock.now();
-    let txn = state.db.begin().await?;
+    let txn = state.begin_write().await?;
     role_ids(&txn, &roles, "input.roles").await?;
     let unique_roles: BTreeSet<String> = roles.into_iter().collect();
     let token = api_token::ActiveModel {
@@ -125,7 +124,7 @@ pub async fn revoke_api_token(
     actor: &Principal,
     id: &str,
 ) -> AppResult<api_token::Model> {
-    let txn = state.db.begin().await?;
+    let txn = state.begin_write().await?;
     let token = api_token::Entity::find_by_id(id.to_owned())
         .one(&txn)
         .await?

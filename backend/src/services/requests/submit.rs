@@ -8,7 +8,7 @@ use handoff_shared::form::{FormContext, FormMode, validate_fields};
 use handoff_shared::routing::route;
 use handoff_shared::{Permission, definition::Definition};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set, TransactionTrait,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set,
 };
 use serde_json::{Value, json};
 
@@ -81,7 +81,7 @@ pub async fn submit(
     let routing = route(&def, &ctx);
     let first = first_status(&def)?;
 
-    let txn = state.db.begin().await?;
+    let txn = state.begin_write().await?;
     // The counter row is the first write, so concurrent submissions of one prefix serialise on
     // it and a rolled-back submission gives its number back: numbers have no gaps.
     let row = txn
