@@ -20,6 +20,7 @@ pub struct Application {
     pub state: AppState,
     listener: TcpListener,
     router: axum::Router,
+    limits: crate::http::server::ServerLimits,
 }
 
 impl std::fmt::Debug for Application {
@@ -32,7 +33,7 @@ impl std::fmt::Debug for Application {
 
 /// Connects to the configured database and builds the application.
 pub async fn build(config: &Config) -> anyhow::Result<Application> {
-    let db = crate::db::connect(&config.database_url)
+    let db = crate::db::connect_with(&config.database_url, config.lock_timeout())
         .await
         .with_context(|| {
             format!(
@@ -43,7 +44,8 @@ pub async fn build(config: &Config) -> anyhow::Result<Application> {
     build_with_db(config, db).await
 }
 
-/// Builds the application on an open (migrated) connection.
+/// Builds the application on an open (migrated) connection. SQLite's busy timeout is the
+/// connection's own (`db::connect_with`); the rest of the configuration applies here.
 pub async fn build_with_db(config: &Config, db: DatabaseConnection) -> anyhow::Result<Application> {
     let secret = match &config.jwt_secret {
         Some(s) if s.len() >= 32 => s.as_bytes().to_vec(),
@@ -63,7 +65,8 @@ pub async fn build_with_db(config: &Config, db: DatabaseConnection) -> anyhow::R
     );
     jwt.self_test()
         .map_err(|e| anyhow::anyhow!("JWT self-test failed: {e:?}"))?;
-    let state = AppState::new(db, jwt, config.outbound_allow.clone())?;
+    let mut state = AppState::new(db, jwt, config.outbound_allow.clone())?;
+    state.lock_timeout = config.lock_timeout();
     directory::ensure_builtin_roles(&state.db)
         .await
         .map_err(|e| anyhow::anyhow!("creating built-in roles: {e:?}"))?;
@@ -79,8 +82,13 @@ pub async fn build_with_db(config: &Config, db: DatabaseConnection) -> anyhow::R
             .await
             .context("loading demo data")?;
     }
-    let schema = crate::graphql::build_schema(state.clone());
-    let router = crate::http::router(state.clone(), schema);
+    let schema = crate::graphql::build_schema(
+        state.clone(),
+        crate::graphql::SchemaSettings {
+            introspection: !config.disable_introspection,
+        },
+    );
+    let router = crate::http::router(state.clone(), schema, config.request_timeout());
     let listener = TcpListener::bind(config.bind)
         .await
         .with_context(|| format!("binding {}", config.bind))?;
@@ -90,6 +98,9 @@ pub async fn build_with_db(config: &Config, db: DatabaseConnection) -> anyhow::R
         state,
         listener,
         router,
+        limits: crate::http::server::ServerLimits {
+            header_timeout: config.header_timeout(),
+        },
     })
 }
 
@@ -106,12 +117,11 @@ impl Application {
             stopped,
         ));
         let stop_on_signal = stop.clone();
-        axum::serve(self.listener, self.router)
-            .with_graceful_shutdown(async move {
-                shutdown_signal().await;
-                let _ = stop_on_signal.send(true);
-            })
-            .await?;
+        crate::http::server::serve(self.listener, self.router, self.limits, async move {
+            shutdown_signal().await;
+            let _ = stop_on_signal.send(true);
+        })
+        .await;
         let _ = stop.send(true);
         // A delivery in flight takes at most 15 s; one that is cut off is sent again when its
         // lease ends (receivers deduplicate by `webhook-id`).
@@ -124,9 +134,15 @@ impl Application {
         Ok(())
     }
 
-    /// Serves until the future resolves (tests spawn this).
-    pub async fn run(self) -> std::io::Result<()> {
-        axum::serve(self.listener, self.router).await
+    /// Serves until the future is dropped (tests spawn this).
+    pub async fn run(self) {
+        crate::http::server::serve(
+            self.listener,
+            self.router,
+            self.limits,
+            std::future::pending(),
+        )
+        .await;
     }
 }
 
