@@ -40,7 +40,7 @@ impl AppError {
             | AppError::Forbidden(m)
             | AppError::NotFound(m)
             | AppError::Conflict(m) => m.clone(),
-            AppError::Validation { message, .. } => message.clone(),
+            AppError::Validation { message, .. } => clip(message, MAX_TEXT_CHARS),
             AppError::InvalidDefinition(p) => {
                 format!("the workflow definition has {} problem(s)", p.len())
             }
@@ -164,3 +164,31 @@ impl From<serde_json::Error> for AppError {
 }
 
 pub type AppResult<T> = Result<T, AppError>;
+
+/// Most problems one error lists; the others are only counted (`omitted`), so a submission of
+/// thousands of bad fields answers a bounded error, not one many times its own size.
+pub const MAX_PROBLEMS: usize = 50;
+/// Longest path or message shown to a client, in characters: both may quote the input.
+pub const MAX_TEXT_CHARS: usize = 300;
+
+/// `text` cut to `max` characters, with an ellipsis when it was longer.
+pub fn clip(text: &str, max: usize) -> String {
+    match text.char_indices().nth(max) {
+        Some((end, _)) => format!("{}…", &text[..end]),
+        None => text.to_owned(),
+    }
+}
+
+/// The problems a client is shown (at most [`MAX_PROBLEMS`], each clipped) and how many more
+/// there were.
+pub fn shown_problems(problems: &[Problem]) -> (Vec<Problem>, usize) {
+    let shown = problems
+        .iter()
+        .take(MAX_PROBLEMS)
+        .map(|p| Problem {
+            path: clip(&p.path, MAX_TEXT_CHARS),
+            message: clip(&p.message, MAX_TEXT_CHARS),
+        })
+        .collect();
+    (shown, problems.len().saturating_sub(MAX_PROBLEMS))
+}
