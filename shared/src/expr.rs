@@ -15,10 +15,18 @@
 //!
 //! Both reject sources longer than [`MAX_EXPRESSION_CHARS`] or nested deeper than
 //! [`MAX_EXPRESSION_DEPTH`] before parsing, because parsing and evaluation are recursive and
-//! run on the server's request path and in the browser.
+//! run on the server's request path and in the browser. Every evaluation has a budget of
+//! [`MAX_EXPRESSION_STEPS`] (`meter`): one that runs out fails with [`ExprError::TooCostly`]
+//! instead of running on, and [`check_expression`] refuses an expression that runs out on the
+//! largest values its definition allows (`trial`).
+//!
+//! The parts: `bind` (a request as cel variables), `check` (the static type check), `meter`
+//! (the step budget), `trial` (the publish-time cost check).
 
 mod bind;
 mod check;
+mod meter;
+mod trial;
 
 use std::sync::{Arc, OnceLock};
 
@@ -35,6 +43,16 @@ pub const MAX_EXPRESSION_CHARS: usize = 1000;
 /// The deepest nesting of brackets accepted in a source, and the recursion bound given to the
 /// parser. Real conditions nest two or three levels; the bound only stops hostile input.
 pub const MAX_EXPRESSION_DEPTH: usize = 32;
+
+/// Steps one evaluation may take: an element of a list or map produced or read, or 16 bytes
+/// of text, is one step, as is every call and every loop iteration. Real conditions take tens
+/// of steps; a rule over a long text field a few hundred.
+pub const MAX_EXPRESSION_STEPS: u64 = 10_000;
+
+/// Steps the conditions of one definition may take together on the largest values its fields
+/// allow (`validate_definition` adds them up): a submission evaluates most of them, so this
+/// bounds the work one submission asks for.
+pub const MAX_DEFINITION_STEPS: u64 = 50_000;
 
 /// Names an expression can use besides the field keys.
 pub const BUILTIN_IDENTIFIERS: [&str; 4] = ["fields", "priority", "requester", "now"];
@@ -76,29 +94,67 @@ pub enum ExprError {
     /// The result was not a boolean; carries the type it was.
     #[error("expected true or false, got a {0}")]
     NotBoolean(String),
+    /// The evaluation ran out of its [`MAX_EXPRESSION_STEPS`].
+    #[error("expression needs more than {MAX_EXPRESSION_STEPS} evaluation steps")]
+    TooCostly,
 }
 
 /// Checks an expression of `def` at publish time: syntax, identifiers (with a suggestion for
-/// misspelt ones), operand types and a boolean result.
+/// misspelt ones), operand types, a boolean result, literal patterns, and a cost within the
+/// step budget on the largest values the fields allow.
 pub fn check_expression(src: &str, def: &Definition) -> Result<(), String> {
-    let expr = parse(src).map_err(|error| error.to_string())?;
-    check::check_types(&expr, def)
+    expression_cost(src, def).map(|_| ())
 }
 
-/// Evaluates a condition against a request.
+/// [`check_expression`], answering the steps the expression took on the largest values its
+/// fields allow, so a definition can bound the total of its conditions
+/// ([`MAX_DEFINITION_STEPS`]).
+pub fn expression_cost(src: &str, def: &Definition) -> Result<u64, String> {
+    let expr = parse(src).map_err(|error| error.to_string())?;
+    check::check_types(&expr, def)?;
+    trial::check_cost(&expr, def)
+}
+
+/// Evaluates a condition against a request, within [`MAX_EXPRESSION_STEPS`].
 pub fn eval_bool(src: &str, ctx: &ExprContext<'_>) -> Result<bool, ExprError> {
     let expr = parse(src)?;
+    evaluate(&expr, ctx)
+}
+
+/// Compiles a regular expression within the limits expressions run under (a compiled size of
+/// 256 KiB, cel's own default being 10 MiB); field `pattern`s use it too.
+pub fn compile_pattern(pattern: &str) -> Result<regex::Regex, regex::Error> {
+    meter::compile(pattern)
+}
+
+/// Evaluates a parsed expression with a fresh step budget.
+fn evaluate(expr: &IdedExpr, ctx: &ExprContext<'_>) -> Result<bool, ExprError> {
+    evaluate_metered(expr, ctx).0
+}
+
+/// [`evaluate`], also answering the steps it took.
+fn evaluate_metered(expr: &IdedExpr, ctx: &ExprContext<'_>) -> (Result<bool, ExprError>, u64) {
+    let metered = meter::instrument(expr);
+    let budget = meter::Meter::new(MAX_EXPRESSION_STEPS);
     let mut context = cel::Context::with_env(environment());
     bind::bind(&mut context, ctx);
-    match context.resolve(&expr) {
-        Ok(CelValue::Bool(result)) => Ok(result),
-        Ok(other) => Err(ExprError::NotBoolean(other.type_of().to_string())),
-        Err(error) => Err(ExprError::Eval(error.to_string())),
-    }
+    meter::bind(&mut context, &budget);
+    let result = context.resolve(&metered);
+    // Checked first: a budget error may have been absorbed on the way (`… || true`).
+    let answer = if budget.exhausted() {
+        Err(ExprError::TooCostly)
+    } else {
+        match result {
+            Ok(CelValue::Bool(result)) => Ok(result),
+            Ok(other) => Err(ExprError::NotBoolean(other.type_of().to_string())),
+            Err(error) => Err(ExprError::Eval(error.to_string())),
+        }
+    };
+    (answer, budget.used())
 }
 
 /// Evaluates an optional condition: no condition holds; a condition that cannot be evaluated
-/// (e.g. `amount > 10` while `amount` is unset) does not hold.
+/// (e.g. `amount > 10` while `amount` is unset, or one over its step budget) does not hold.
 ///
 /// Failing closed is the safe reading for every use: a routing rule or approval step whose
 /// condition breaks does not apply, a guarded transition is not offered, a conditional field
@@ -179,7 +235,13 @@ fn bracket_depth(src: &str) -> usize {
 
 /// The depth of the parsed tree, macro expansions included.
 fn ast_depth(expr: &IdedExpr) -> usize {
-    let children: Vec<&IdedExpr> = match &expr.expr {
+    1 + children(expr).into_iter().map(ast_depth).max().unwrap_or(0)
+}
+
+/// The direct subexpressions of a node, macro expansions included.
+fn children(expr: &IdedExpr) -> Vec<&IdedExpr> {
+    use cel::common::ast::EntryExpr;
+    match &expr.expr {
         Expr::Call(call) => call
             .target
             .iter()
@@ -198,8 +260,8 @@ fn ast_depth(expr: &IdedExpr) -> usize {
             .entries
             .iter()
             .flat_map(|entry| match &entry.expr {
-                cel::common::ast::EntryExpr::MapEntry(e) => vec![&e.key, &e.value],
-                cel::common::ast::EntryExpr::StructField(f) => vec![&f.value],
+                EntryExpr::MapEntry(e) => vec![&e.key, &e.value],
+                EntryExpr::StructField(f) => vec![&f.value],
             })
             .collect(),
         Expr::Select(select) => vec![&*select.operand],
@@ -207,11 +269,10 @@ fn ast_depth(expr: &IdedExpr) -> usize {
             .entries
             .iter()
             .flat_map(|entry| match &entry.expr {
-                cel::common::ast::EntryExpr::MapEntry(e) => vec![&e.key, &e.value],
-                cel::common::ast::EntryExpr::StructField(f) => vec![&f.value],
+                EntryExpr::MapEntry(e) => vec![&e.key, &e.value],
+                EntryExpr::StructField(f) => vec![&f.value],
             })
             .collect(),
         Expr::Ident(_) | Expr::Literal(_) | Expr::Unspecified => Vec::new(),
-    };
-    1 + children.into_iter().map(ast_depth).max().unwrap_or(0)
+    }
 }

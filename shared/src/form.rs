@@ -6,7 +6,6 @@
 //! numbers) and drops hidden fields, so the map it returns is exactly what gets stored.
 
 use chrono::{DateTime, NaiveDate, Utc};
-use regex::Regex;
 use rust_decimal::Decimal;
 use serde_json::{Map, Value};
 
@@ -325,7 +324,7 @@ fn check_text(field: &Field, text: &str) -> Result<(), String> {
     if let Some(pattern) = &field.pattern {
         // Anchored so that the pattern describes the whole value, as people expect from
         // form patterns; a pattern that does not compile was refused at publish time.
-        match Regex::new(&format!("^(?:{pattern})$")) {
+        match crate::expr::compile_pattern(&format!("^(?:{pattern})$")) {
             Ok(regex) if regex.is_match(text) => {}
             Ok(_) => return Err(format!("does not match the pattern {pattern}")),
             Err(_) => return Err("cannot be checked: the field's pattern is invalid".to_owned()),
