@@ -15,7 +15,7 @@ use crate::auth::Principal;
 use crate::db::entities::{role, team, workflow};
 use crate::db::new_id;
 use crate::error::{AppError, AppResult, Duplicate, OnDuplicate};
-use crate::services::audit;
+use crate::services::{audit, rules};
 use crate::state::AppState;
 
 /// Checks a definition without publishing: the shared validator (paths, suggestions,
@@ -25,7 +25,10 @@ pub async fn validate(
     state: &AppState,
     source: &str,
 ) -> AppResult<Result<Definition, Vec<Problem>>> {
-    let def = match check_definition(source) {
+    // Parsing, validation (each condition is tried on the largest values) and the
+    // definition's own tests are CPU work: off the async runtime, within the time budget.
+    let owned = source.to_owned();
+    let def = match rules::run(move || check_definition(&owned)).await? {
         Ok(def) => def,
         Err(problems) => return Ok(Err(problems)),
     };
