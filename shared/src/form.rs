@@ -18,6 +18,10 @@ use crate::suggest;
 /// results, few enough to refuse values that were clearly produced by float arithmetic.
 pub const MAX_MONEY_FRACTION_DIGITS: u32 = 4;
 
+/// Unknown keys of one submission that get a "did you mean" suggestion; the others are named
+/// only.
+pub const SUGGESTED_UNKNOWN_KEYS: usize = 20;
+
 /// Which form is being validated.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum FormMode {
@@ -132,12 +136,18 @@ pub fn validate_fields(
         }
     }
 
+    let mut suggested = 0;
     for key in input.keys() {
         if def.field(key).is_none() {
-            problems.push(Problem::new(
-                format!("fields.{key}"),
-                suggest::unknown("field", key, def.fields.iter().map(|f| f.key.as_str())),
-            ));
+            // A suggestion measures the distance to every field; a hostile submission sends
+            // thousands of keys, so only the first few (and short ones) get one.
+            let message = if suggested < SUGGESTED_UNKNOWN_KEYS && key.len() <= 64 {
+                suggested += 1;
+                suggest::unknown("field", key, def.fields.iter().map(|f| f.key.as_str()))
+            } else {
+                format!("unknown field \"{key}\"")
+            };
+            problems.push(Problem::new(format!("fields.{key}"), message));
         }
     }
 
