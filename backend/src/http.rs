@@ -132,11 +132,7 @@ async fn graphql_get(State(s): State<HttpState>, req: axum::extract::Request) ->
                 headers::CDN_EXPLORER_CSP,
             ),
         };
-        return (
-            [(header::CONTENT_SECURITY_POLICY, csp)],
-            Html(page),
-        )
-            .into_response();
+        return ([(header::CONTENT_SECURITY_POLICY, csp)], Html(page)).into_response();
     };
     let Ok(protocol) = GraphQLProtocol::from_request_parts(&mut parts, &()).await else {
         let err = AppError::invalid(

@@ -8,7 +8,6 @@
 
 use std::collections::HashSet;
 
-
 use crate::Problem;
 use crate::definition::{
     Actor, ApprovalPolicy, Approver, Definition, Field, FieldType, Transition,

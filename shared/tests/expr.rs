@@ -234,7 +234,11 @@ fn hostile_expressions_run_out_of_steps_instead_of_running_on() {
         // Reading a long text again on every iteration.
         format!("{TEN}.all(a, {TEN}.all(b, justification.contains('z') || a > 0))"),
     ] {
-        assert_eq!(eval_bool(&src, &context), Err(ExprError::TooCostly), "{src}");
+        assert_eq!(
+            eval_bool(&src, &context),
+            Err(ExprError::TooCostly),
+            "{src}"
+        );
         assert!(!eval_condition(Some(&src), &context), "{src}");
     }
 }
@@ -244,7 +248,10 @@ fn a_spent_budget_is_not_hidden_by_an_absorbing_operator() {
     let def = common::base();
     let empty = Map::new();
     let bomb = format!("{TEN}.all(a, {TEN}.all(b, {TEN}.all(c, {TEN}.all(d, a > 0))))");
-    for src in [format!("{bomb} || true"), format!("[{bomb}, true].exists(x, x)")] {
+    for src in [
+        format!("{bomb} || true"),
+        format!("[{bomb}, true].exists(x, x)"),
+    ] {
         assert_eq!(
             eval_bool(&src, &ctx(&def, &empty)),
             Err(ExprError::TooCostly),
@@ -309,5 +316,8 @@ fn patterns_that_compile_too_large_are_refused() {
         eval_bool(src, &ctx(&def, &values)),
         Err(ExprError::Eval(_))
     ));
-    assert_eq!(check_expression("title.matches('^[A-Z]+-[0-9]+$')", &def), Ok(()));
+    assert_eq!(
+        check_expression("title.matches('^[A-Z]+-[0-9]+$')", &def),
+        Ok(())
+    );
 }

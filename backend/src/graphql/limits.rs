@@ -19,12 +19,9 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use async_graphql::extensions::{
-    Extension, ExtensionContext, ExtensionFactory, NextParseQuery, NextPrepareRequest,
-    NextRequest,
+    Extension, ExtensionContext, ExtensionFactory, NextParseQuery, NextPrepareRequest, NextRequest,
 };
-use async_graphql::parser::types::{
-    ExecutableDocument, OperationType, Selection, SelectionSet,
-};
+use async_graphql::parser::types::{ExecutableDocument, OperationType, Selection, SelectionSet};
 use async_graphql::{
     ErrorExtensionValues, PathSegment, Pos, Positioned, Request, Response, ServerError,
     ServerResult, Value, Variables,
@@ -254,7 +251,7 @@ pub fn check(doc: &ExecutableDocument, audience: Audience) -> Result<(), Refusal
         }
     }
     // Fragments are counted once each, where they are defined, whether spread or not.
-    for (_, fragment) in &doc.fragments {
+    for fragment in doc.fragments.values() {
         counts.directives(&fragment.node.directives)?;
         counts.walk(&fragment.node.selection_set.node)?;
     }
@@ -445,7 +442,9 @@ mod tests {
     #[test]
     fn root_fields_are_counted_through_fragments() {
         let spreads = "...F ".repeat(MAX_ROOT_FIELDS + 1);
-        let doc = parse(&format!("{{ {spreads} }} fragment F on QueryRoot {{ me {{ id }} }}"));
+        let doc = parse(&format!(
+            "{{ {spreads} }} fragment F on QueryRoot {{ me {{ id }} }}"
+        ));
         let refusal = check(&doc, SIGNED_IN).unwrap_err();
         assert_eq!(refusal.code, ErrorCode::ValidationFailed);
         assert!(refusal.message.contains("root fields"), "{refusal:?}");
@@ -459,7 +458,9 @@ mod tests {
 
     #[test]
     fn aliases_beyond_the_limit_are_refused() {
-        let fields: Vec<String> = (0..=MAX_ALIASES).map(|i| format!("a{i}: me {{ id }}")).collect();
+        let fields: Vec<String> = (0..=MAX_ALIASES)
+            .map(|i| format!("a{i}: me {{ id }}"))
+            .collect();
         let doc = parse(&format!("{{ me {{ {} }} }}", fields.join(" ")));
         let refusal = check(&doc, SIGNED_IN).unwrap_err();
         assert!(refusal.message.contains("aliases"), "{refusal:?}");
@@ -493,7 +494,10 @@ mod tests {
             "Unknown field \"workflowz\" on type \"QueryRoot\". Did you mean \"workflows\"?"
                 .to_owned();
         without_suggestion(&mut message);
-        assert_eq!(message, "Unknown field \"workflowz\" on type \"QueryRoot\".");
+        assert_eq!(
+            message,
+            "Unknown field \"workflowz\" on type \"QueryRoot\"."
+        );
     }
 
     #[test]

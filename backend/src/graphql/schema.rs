@@ -98,7 +98,10 @@ pub fn build_schema(state: AppState, settings: SchemaSettings) -> AppSchema {
         builder.finish()
     } else {
         // Suggestions would spell out what introspection no longer shows.
-        builder.disable_introspection().disable_suggestions().finish()
+        builder
+            .disable_introspection()
+            .disable_suggestions()
+            .finish()
     }
 }
 

@@ -13,9 +13,7 @@
 
 use chrono::{DateTime, Utc};
 use handoff_shared::EventKind;
-use sea_orm::{
-    ActiveModelTrait, ConnectionTrait, DatabaseTransaction, EntityTrait,
-};
+use sea_orm::{ActiveModelTrait, ConnectionTrait, DatabaseTransaction, EntityTrait};
 use serde_json::Value;
 
 use crate::auth::Principal;

@@ -140,7 +140,11 @@ async fn fifty_concurrent_field_edits_have_one_winner_per_version_and_no_interna
         version += 1;
     }
     let now = app
-        .ok(&bob, "query($id: ID) { request(id: $id) { version } }", json!({"id": id}))
+        .ok(
+            &bob,
+            "query($id: ID) { request(id: $id) { version } }",
+            json!({"id": id}),
+        )
         .await;
     assert_eq!(now["request"]["version"], version);
 }

@@ -27,8 +27,14 @@ async fn a_thousand_aliased_logins_in_one_document_are_refused_before_any_is_tri
         .await;
     assert_eq!(code(&body), "VALIDATION_FAILED", "{body}");
     assert!(body["data"].is_null(), "nothing ran: {body}");
-    assert_eq!(body["errors"][0]["extensions"]["fields"][0]["path"], "query");
-    assert!(body["errors"][0]["locations"][0]["line"].is_number(), "{body}");
+    assert_eq!(
+        body["errors"][0]["extensions"]["fields"][0]["path"],
+        "query"
+    );
+    assert!(
+        body["errors"][0]["locations"][0]["line"].is_number(),
+        "{body}"
+    );
 }
 
 #[tokio::test]
@@ -37,7 +43,11 @@ async fn two_logins_in_one_document_are_refused() {
     let right = format!("login(email: \"{ALICE}\", password: \"{PASSWORD}\") {{ token }}");
     let wrong = format!("login(email: \"{ALICE}\", password: \"guess\") {{ token }}");
     let body = app
-        .gql(None, &format!("mutation {{ a: {wrong} b: {right} }}"), json!({}))
+        .gql(
+            None,
+            &format!("mutation {{ a: {wrong} b: {right} }}"),
+            json!({}),
+        )
         .await;
     assert_eq!(code(&body), "VALIDATION_FAILED", "{body}");
     // The error names the second call, by its response key.
@@ -125,7 +135,11 @@ async fn introspection_and_suggestions_are_for_signed_in_callers() {
     let body = app.gql(None, INTROSPECT, json!({})).await;
     assert_eq!(code(&body), "UNAUTHENTICATED", "{body}");
     let body = app
-        .gql(None, "{ __type(name: \"User\") { fields { name } } }", json!({}))
+        .gql(
+            None,
+            "{ __type(name: \"User\") { fields { name } } }",
+            json!({}),
+        )
         .await;
     assert_eq!(code(&body), "UNAUTHENTICATED", "{body}");
     // A misspelt field: the anonymous caller is not told the right name.
@@ -137,7 +151,9 @@ async fn introspection_and_suggestions_are_for_signed_in_callers() {
     let alice = app.login(ALICE).await;
     let data = app.ok(&alice, INTROSPECT, json!({})).await;
     assert_eq!(data["__schema"]["queryType"]["name"], "QueryRoot");
-    let body = app.gql(Some(&alice), "{ workflowz { key } }", json!({})).await;
+    let body = app
+        .gql(Some(&alice), "{ workflowz { key } }", json!({}))
+        .await;
     let message = body["errors"][0]["message"].as_str().unwrap();
     assert!(message.contains("Did you mean \"workflows\""), "{message}");
 }
@@ -148,7 +164,9 @@ async fn introspection_can_be_turned_off_for_everyone() {
     let alice = app.login(ALICE).await;
     let body = app.gql(Some(&alice), INTROSPECT, json!({})).await;
     assert_eq!(code(&body), "FORBIDDEN", "{body}");
-    let body = app.gql(Some(&alice), "{ workflowz { key } }", json!({})).await;
+    let body = app
+        .gql(Some(&alice), "{ workflowz { key } }", json!({}))
+        .await;
     let message = body["errors"][0]["message"].as_str().unwrap();
     assert!(!message.contains("Did you mean"), "{message}");
 }
@@ -227,11 +245,7 @@ async fn the_web_apps_queries_fit_the_limits() {
         }
         let variables = json!({"number": "PUR-1", "key": "purchase-request", "first": 200});
         let body = app.gql(Some(&admin), &text, variables).await;
-        assert!(
-            body.get("errors").is_none(),
-            "{}: {body:#}",
-            path.display()
-        );
+        assert!(body.get("errors").is_none(), "{}: {body:#}", path.display());
         checked += 1;
     }
     assert!(checked >= 8, "found {checked} queries");

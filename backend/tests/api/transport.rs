@@ -74,8 +74,9 @@ async fn post_as(app: &TestApp, content_type: &str, body: String) -> reqwest::Re
 async fn mutations_posted_as_a_form_or_plain_text_are_refused() {
     let app = TestApp::spawn().await;
     let admin = app.login(ADMIN).await;
-    let mutation = json!({"query": "mutation { createTeam(input: {key: \"csrf\", name: \"CSRF\"}) { key } }"})
-        .to_string();
+    let mutation =
+        json!({"query": "mutation { createTeam(input: {key: \"csrf\", name: \"CSRF\"}) { key } }"})
+            .to_string();
     let multipart = format!(
         "--x\r\nContent-Disposition: form-data; name=\"operations\"\r\n\r\n{mutation}\r\n--x--\r\n"
     );
@@ -156,7 +157,14 @@ async fn every_answer_carries_the_browser_headers() {
     for (what, resp) in &responses[..2] {
         assert_eq!(resp.headers()["cache-control"], "no-store", "{what}");
     }
-    assert_ne!(responses[2].1.headers().get("cache-control").map(|v| v.to_str().unwrap()), Some("no-store"));
+    assert_ne!(
+        responses[2]
+            .1
+            .headers()
+            .get("cache-control")
+            .map(|v| v.to_str().unwrap()),
+        Some("no-store")
+    );
 }
 
 /// The explorer keeps working under its own policy: scripts from files only, and the boot
@@ -178,7 +186,10 @@ async fn the_explorer_page_boots_from_files_under_its_own_policy() {
     let html = page.text().await.unwrap();
     if html.contains("/explorer/handoff-explorer.js") {
         // The explorer embedded in the binary: no inline script may run.
-        assert!(!csp.contains("'unsafe-inline' https") && csp.contains("script-src 'self';"), "{csp}");
+        assert!(
+            !csp.contains("'unsafe-inline' https") && csp.contains("script-src 'self';"),
+            "{csp}"
+        );
         assert!(!html.contains("<script>"), "no inline script: {html}");
         let boot = app
             .client
@@ -187,7 +198,12 @@ async fn the_explorer_page_boots_from_files_under_its_own_policy() {
             .await
             .unwrap();
         assert_eq!(boot.status(), 200);
-        assert!(boot.headers()["content-type"].to_str().unwrap().starts_with("text/javascript"));
+        assert!(
+            boot.headers()["content-type"]
+                .to_str()
+                .unwrap()
+                .starts_with("text/javascript")
+        );
     } else {
         // A binary built without the web app loads GraphiQL from its CDN.
         assert!(csp.contains("https://unpkg.com"), "{csp}");

@@ -137,9 +137,9 @@ fn size(value: &CelValue) -> u64 {
     match value {
         CelValue::String(text) => text_steps(text),
         CelValue::Bytes(bytes) => (bytes.len() as u64).div_ceil(BYTES_PER_STEP),
-        CelValue::List(items) => items
-            .iter()
-            .fold(items.len() as u64, |sum, item| sum.saturating_add(size(item))),
+        CelValue::List(items) => items.iter().fold(items.len() as u64, |sum, item| {
+            sum.saturating_add(size(item))
+        }),
         CelValue::Map(map) => map.map.values().fold(map.map.len() as u64, |sum, item| {
             sum.saturating_add(size(item))
         }),
@@ -315,11 +315,7 @@ impl Rewriter<'_> {
                 vec![first.clone(), items]
             }
             (operators::CONDITIONAL, [guard, then, otherwise]) => {
-                vec![
-                    self.always(guard),
-                    self.step(then, accu),
-                    otherwise.clone(),
-                ]
+                vec![self.always(guard), self.step(then, accu), otherwise.clone()]
             }
             (_, [first, second]) => vec![first.clone(), self.always(second)],
             _ => return self.always(step),

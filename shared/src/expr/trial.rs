@@ -8,8 +8,8 @@
 //! Literal patterns of `matches` are compiled here too, with the same size limits as at run
 //! time, so a pattern that can never run is refused with its reason.
 
-use chrono::DateTime;
 use cel::common::ast::{Expr, IdedExpr, LiteralValue};
+use chrono::DateTime;
 use serde_json::{Map, Value};
 
 use super::{ExprContext, ExprError, MAX_EXPRESSION_STEPS, evaluate_metered, meter};
