@@ -321,3 +321,23 @@ fn patterns_that_compile_too_large_are_refused() {
         Ok(())
     );
 }
+
+#[test]
+fn reading_one_field_does_not_cost_the_others() {
+    let def = common::base();
+    // A long text in one field; rules about the other fields stay cheap.
+    let values = fields(json!({"justification": "y".repeat(500_000), "title": "Chairs"}));
+    let context = ctx(&def, &values);
+    for src in [
+        "fields[\"title\"] == \"Chairs\"",
+        "fields.title == \"Chairs\"",
+        "title.startsWith(\"Ch\")",
+    ] {
+        assert_eq!(eval_bool(src, &context), Ok(true), "{src}");
+    }
+    // Reading the long text itself costs its length.
+    assert_eq!(
+        eval_bool("justification.contains(\"z\")", &context),
+        Err(ExprError::TooCostly)
+    );
+}

@@ -222,10 +222,27 @@ impl Rewriter<'_> {
                 } else {
                     call.func_name.clone()
                 };
+                // Indexing reads one element, not its container: only the element is charged
+                // (as the call's value), so `fields["title"]` does not cost every field.
+                let indexing = matches!(
+                    call.func_name.as_str(),
+                    operators::INDEX | operators::OPT_INDEX
+                );
                 Expr::Call(CallExpr {
                     func_name,
                     target: call.target.as_ref().map(|t| Box::new(self.operand(t))),
-                    args: call.args.iter().map(|a| self.operand(a)).collect(),
+                    args: call
+                        .args
+                        .iter()
+                        .enumerate()
+                        .map(|(i, a)| {
+                            if indexing && i == 0 {
+                                self.value(a)
+                            } else {
+                                self.operand(a)
+                            }
+                        })
+                        .collect(),
                 })
             }
             Expr::Comprehension(c) => Expr::Comprehension(Box::new(self.comprehension(c))),
