@@ -38,6 +38,23 @@ async fn a_thousand_aliased_logins_in_one_document_are_refused_before_any_is_tri
 }
 
 #[tokio::test]
+async fn a_thousand_aliases_of_one_cheap_field_are_refused() {
+    let app = TestApp::spawn().await;
+    let alice = app.login(ALICE).await;
+    let fields: Vec<String> = (0..1_000).map(|i| format!("a{i}: id")).collect();
+    let body = app
+        .gql(
+            Some(&alice),
+            &format!("{{ me {{ {} }} }}", fields.join(" ")),
+            json!({}),
+        )
+        .await;
+    assert_eq!(code(&body), "VALIDATION_FAILED", "{body}");
+    let message = body["errors"][0]["message"].as_str().unwrap();
+    assert!(message.contains("aliases"), "{message}");
+}
+
+#[tokio::test]
 async fn two_logins_in_one_document_are_refused() {
     let app = TestApp::spawn().await;
     let right = format!("login(email: \"{ALICE}\", password: \"{PASSWORD}\") {{ token }}");
