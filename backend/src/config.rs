@@ -46,6 +46,23 @@ pub struct Config {
     /// default: such addresses are refused when an integration is saved and when connecting.
     #[arg(long, env = "HANDOFF_OUTBOUND_ALLOW", value_delimiter = ',')]
     pub outbound_allow: Vec<ipnet::IpNet>,
+    /// Seconds a write waits for a lock another change holds (SQLite's write lock, a
+    /// PostgreSQL row lock) before it gives up with `CONFLICT` ("retry").
+    #[arg(long, env = "HANDOFF_LOCK_TIMEOUT_SECS", default_value_t = 5)]
+    pub lock_timeout_secs: u64,
+    /// Seconds a connection has to send a complete request head, counted from when the server
+    /// starts waiting for it: a new connection's first request and a kept-alive connection's
+    /// next one alike, so this is also how long an idle keep-alive connection stays open.
+    #[arg(long, env = "HANDOFF_HEADER_TIMEOUT_SECS", default_value_t = 10)]
+    pub header_timeout_secs: u64,
+    /// Seconds a request may take from its head to its answer, body included (408 after).
+    #[arg(long, env = "HANDOFF_REQUEST_TIMEOUT_SECS", default_value_t = 30)]
+    pub request_timeout_secs: u64,
+    /// Refuse schema introspection (`__schema`, `__type`) to everyone, signed in or not. Anonymous
+    /// callers never get it; production deployments that do not use the explorer can turn it
+    /// off entirely.
+    #[arg(long, env = "HANDOFF_DISABLE_INTROSPECTION")]
+    pub disable_introspection: bool,
 }
 
 impl std::fmt::Debug for Config {
@@ -64,6 +81,10 @@ impl std::fmt::Debug for Config {
             .field("admin_email", &self.admin_email)
             .field("demo", &self.demo)
             .field("outbound_allow", &self.outbound_allow)
+            .field("lock_timeout_secs", &self.lock_timeout_secs)
+            .field("header_timeout_secs", &self.header_timeout_secs)
+            .field("request_timeout_secs", &self.request_timeout_secs)
+            .field("disable_introspection", &self.disable_introspection)
             .finish_non_exhaustive()
     }
 }
@@ -83,6 +104,18 @@ pub fn redact_url(url: &str) -> String {
 }
 
 impl Config {
+    pub fn lock_timeout(&self) -> std::time::Duration {
+        std::time::Duration::from_secs(self.lock_timeout_secs)
+    }
+
+    pub fn header_timeout(&self) -> std::time::Duration {
+        std::time::Duration::from_secs(self.header_timeout_secs.max(1))
+    }
+
+    pub fn request_timeout(&self) -> std::time::Duration {
+        std::time::Duration::from_secs(self.request_timeout_secs.max(1))
+    }
+
     /// Settings for tests: a given database, an ephemeral port, a fixed secret, and outbound
     /// webhooks allowed to loopback receivers started by the tests.
     pub fn for_tests(database_url: String) -> Self {
@@ -98,6 +131,10 @@ impl Config {
             admin_password: None,
             demo: false,
             outbound_allow: vec![ipnet::IpNet::from(std::net::IpAddr::from([127, 0, 0, 1]))],
+            lock_timeout_secs: 5,
+            header_timeout_secs: 10,
+            request_timeout_secs: 30,
+            disable_introspection: false,
         }
     }
 }

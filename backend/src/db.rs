@@ -1,5 +1,11 @@
 //! Storage: the connection, entities and small query helpers that take `&impl ConnectionTrait`
 //! so they work inside or outside a transaction. No business rules live here.
+//!
+//! Every write transaction starts with [`begin_write`], which bounds how long it may wait for
+//! a lock: SQLite takes its write lock at `BEGIN IMMEDIATE` (waiting at most the busy timeout),
+//! PostgreSQL waits for row locks at most `lock_timeout`. A wait that runs out is a
+//! [`is_lock_timeout`] error, which `AppError` answers as `CONFLICT` ("retry"), never as
+//! `INTERNAL`.
 
 pub mod approvers;
 pub mod batch;
@@ -10,14 +16,26 @@ pub mod json;
 use std::time::Duration;
 
 use chrono::{DateTime, Timelike, Utc};
-use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, DbErr};
+use sea_orm::{
+    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DatabaseTransaction, DbBackend,
+    DbErr, RuntimeErr, SqliteTransactionMode, TransactionOptions, TransactionTrait,
+};
 use sea_orm_migration::MigratorTrait;
 
+/// How long a write waits for a lock held by another writer unless configured otherwise
+/// (`HANDOFF_LOCK_TIMEOUT_SECS`).
+pub const DEFAULT_LOCK_TIMEOUT: Duration = Duration::from_secs(5);
+
 /// Opens the database named by `url` (`sqlite://file.db` or `postgres://...`) and runs the
-/// migrations. SQLite files are created when missing, run in WAL mode, enforce foreign keys,
-/// and wait for the write lock instead of failing at once.
+/// migrations, with the default lock timeout. SQLite files are created when missing, run in
+/// WAL mode, enforce foreign keys, and wait for the write lock at most the lock timeout.
 pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
-    let db = open(url).await?;
+    connect_with(url, DEFAULT_LOCK_TIMEOUT).await
+}
+
+/// [`connect`] with a lock timeout of its own (SQLite's busy timeout).
+pub async fn connect_with(url: &str, lock_timeout: Duration) -> Result<DatabaseConnection, DbErr> {
+    let db = open_with(url, lock_timeout).await?;
     handoff_migrations::Migrator::up(&db, None).await?;
     Ok(db)
 }
@@ -25,6 +43,10 @@ pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
 /// Opens the database like [`connect`] without running the migrations (tests of a migration
 /// stop at the one before it).
 pub async fn open(url: &str) -> Result<DatabaseConnection, DbErr> {
+    open_with(url, DEFAULT_LOCK_TIMEOUT).await
+}
+
+async fn open_with(url: &str, lock_timeout: Duration) -> Result<DatabaseConnection, DbErr> {
     let mut url = url.to_owned();
     if url.starts_with("sqlite:") && !url.contains("mode=") && !url.contains(":memory:") {
         url.push_str(if url.contains('?') {
@@ -38,9 +60,9 @@ pub async fn open(url: &str) -> Result<DatabaseConnection, DbErr> {
         .max_connections(16)
         .acquire_timeout(Duration::from_secs(15))
         .sqlx_logging(false)
-        .map_sqlx_sqlite_opts(|o| {
+        .map_sqlx_sqlite_opts(move |o| {
             o.journal_mode(sea_orm::sqlx::sqlite::SqliteJournalMode::Wal)
-                .busy_timeout(Duration::from_secs(15))
+                .busy_timeout(lock_timeout)
                 .foreign_keys(true)
         });
     Database::connect(options).await
@@ -127,6 +149,64 @@ pub async fn read_only_transaction(
         }
         _ => db.begin().await,
     }
+}
+
+/// Begins a write transaction whose lock waits are bounded by `lock_timeout`.
+///
+/// On SQLite the transaction is `BEGIN IMMEDIATE`: it takes the database's write lock at once,
+/// waiting at most the connection's busy timeout. A deferred transaction would take it at its
+/// first write instead, and when another writer committed in between, SQLite refuses the
+/// upgrade at once with "database is locked" without waiting at all: the busy timeout cannot
+/// help a transaction that has already read. On PostgreSQL the transaction sets its own
+/// `lock_timeout`, so waiting for a row lock another change holds ends with `55P03`.
+///
+/// Every service that writes in a transaction begins it here; reads need no transaction.
+pub async fn begin_write(
+    db: &DatabaseConnection,
+    lock_timeout: Duration,
+) -> Result<DatabaseTransaction, DbErr> {
+    let txn = db
+        .begin_with_options(TransactionOptions {
+            sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+            ..TransactionOptions::default()
+        })
+        .await?;
+    if txn.get_database_backend() == DbBackend::Postgres {
+        // `SET` takes no bind parameters; the value is a number this process computed.
+        let millis = lock_timeout.as_millis().max(1);
+        txn.execute_unprepared(&format!("SET LOCAL lock_timeout = '{millis}ms'"))
+            .await?;
+    }
+    Ok(txn)
+}
+
+/// Whether a database error says a lock wait ran out: SQLite's `SQLITE_BUSY` / `SQLITE_LOCKED`
+/// (with their extended codes) or PostgreSQL's `lock_not_available` (55P03), and the two ways
+/// PostgreSQL ends one of two transactions that wait for each other (`deadlock_detected`,
+/// `serialization_failure`). Retrying the same change later may succeed: another change held
+/// what this one needed.
+pub fn is_lock_timeout(err: &DbErr) -> bool {
+    let (DbErr::Exec(RuntimeErr::SqlxError(e))
+    | DbErr::Query(RuntimeErr::SqlxError(e))
+    | DbErr::Conn(RuntimeErr::SqlxError(e))) = err
+    else {
+        return false;
+    };
+    let sea_orm::sqlx::Error::Database(e) = e.as_ref() else {
+        return false;
+    };
+    let Some(code) = e.code() else {
+        return false;
+    };
+    if e.try_downcast_ref::<sea_orm::sqlx::sqlite::SqliteError>()
+        .is_some()
+    {
+        // The extended result code; its low byte is the primary code (5 busy, 6 locked).
+        return code
+            .parse::<i32>()
+            .is_ok_and(|extended| matches!(extended & 0xff, 5 | 6));
+    }
+    matches!(code.as_ref(), "55P03" | "40P01" | "40001")
 }
 
 /// A new UUIDv7 id: time-ordered, so ids sort by creation.

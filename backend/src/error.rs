@@ -21,7 +21,8 @@ pub enum AppError {
         message: String,
         problems: Vec<Problem>,
     },
-    /// `CONFLICT`: a stale `expectedVersion`, a decision that lost a race, a duplicate.
+    /// `CONFLICT`: a stale `expectedVersion`, a decision that lost a race, a duplicate, or a
+    /// lock another change held longer than the lock timeout (retry).
     Conflict(String),
     /// `INVALID_DEFINITION`: a workflow definition with problems, each with its path.
     InvalidDefinition(Vec<Problem>),
@@ -42,9 +43,8 @@ impl AppError {
             | AppError::Forbidden(m)
             | AppError::NotFound(m)
             | AppError::Conflict(m) => m.clone(),
-            AppError::Validation { message, .. } | AppError::RateLimited { message, .. } => {
-                message.clone()
-            }
+            AppError::Validation { message, .. } => clip(message, MAX_TEXT_CHARS),
+            AppError::RateLimited { message, .. } => message.clone(),
             AppError::InvalidDefinition(p) => {
                 format!("the workflow definition has {} problem(s)", p.len())
             }
@@ -153,8 +153,18 @@ impl<T> OnDuplicate<T> for Result<T, sea_orm::DbErr> {
     }
 }
 
+/// What a client reads when its change waited for a lock longer than the lock timeout.
+pub const LOCK_TIMEOUT_MESSAGE: &str = "another change is in progress; retry";
+
+/// A database error is `INTERNAL`, except a lock wait that ran out (`db::is_lock_timeout`):
+/// that is `CONFLICT`, because another change held what this one needed and the same change
+/// may succeed when retried. The database's text stays in the log either way.
 impl From<sea_orm::DbErr> for AppError {
     fn from(err: sea_orm::DbErr) -> Self {
+        if crate::db::is_lock_timeout(&err) {
+            tracing::info!(error = %err, "a lock wait ran out");
+            return AppError::Conflict(LOCK_TIMEOUT_MESSAGE.to_owned());
+        }
         AppError::Internal(err.into())
     }
 }
@@ -175,3 +185,31 @@ impl From<serde_json::Error> for AppError {
 }
 
 pub type AppResult<T> = Result<T, AppError>;
+
+/// Most problems one error lists; the others are only counted (`omitted`), so a submission of
+/// thousands of bad fields answers a bounded error, not one many times its own size.
+pub const MAX_PROBLEMS: usize = 50;
+/// Longest path or message shown to a client, in characters: both may quote the input.
+pub const MAX_TEXT_CHARS: usize = 300;
+
+/// `text` cut to `max` characters, with an ellipsis when it was longer.
+pub fn clip(text: &str, max: usize) -> String {
+    match text.char_indices().nth(max) {
+        Some((end, _)) => format!("{}…", &text[..end]),
+        None => text.to_owned(),
+    }
+}
+
+/// The problems a client is shown (at most [`MAX_PROBLEMS`], each clipped) and how many more
+/// there were.
+pub fn shown_problems(problems: &[Problem]) -> (Vec<Problem>, usize) {
+    let shown = problems
+        .iter()
+        .take(MAX_PROBLEMS)
+        .map(|p| Problem {
+            path: clip(&p.path, MAX_TEXT_CHARS),
+            message: clip(&p.message, MAX_TEXT_CHARS),
+        })
+        .collect();
+    (shown, problems.len().saturating_sub(MAX_PROBLEMS))
+}

@@ -1,6 +1,7 @@
 //! The HTTP surface (axum only): `/graphql` (POST operations, GET explorer, WebSocket
 //! subscriptions), `/healthz`, `/readyz`, the embedded web app at every other path, with
-//! compression, tracing, request ids, a body limit and a timeout.
+//! compression, tracing, request ids, a body limit, a timeout and the browser headers
+//! (`headers`). `server` is the connection loop that serves the router.
 //! No business logic: credentials (a bearer header or the web app's session cookie, see
 //! `cookie`) become a `Caller`, everything else is the schema's.
 //!
@@ -28,7 +29,9 @@ use tower_http::trace::TraceLayer;
 
 pub mod cookie;
 pub mod error;
+pub mod headers;
 pub mod hooks;
+pub mod server;
 
 use crate::error::AppError;
 use crate::graphql::guards::Caller;
@@ -47,9 +50,12 @@ pub struct HttpState {
     pub client_ip_header: Option<header::HeaderName>,
 }
 
+/// The routes and their layers; `request_timeout` bounds each request from its head to its
+/// answer.
 pub fn router(
     app: AppState,
     schema: AppSchema,
+    request_timeout: Duration,
     client_ip_header: Option<header::HeaderName>,
 ) -> Router {
     let state = HttpState {
@@ -58,22 +64,29 @@ pub fn router(
         client_ip_header,
     };
     let x_request_id = header::HeaderName::from_static("x-request-id");
-    Router::new()
-        .route("/graphql", get(graphql_get).post(graphql_post))
+    let api = Router::new()
+        .route(
+            "/graphql",
+            get(graphql_get)
+                .post(graphql_post)
+                .layer(axum::middleware::from_fn(headers::require_json)),
+        )
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .route(
             "/hooks/{workflow}/{token}",
             axum::routing::post(hooks::receive),
         )
-        .fallback(crate::web::serve)
+        .layer(axum::middleware::map_response(headers::no_store));
+    api.fallback(crate::web::serve)
         .with_state(state)
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
         .layer(CompressionLayer::new())
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
-            Duration::from_secs(30),
+            request_timeout,
         ))
+        .layer(axum::middleware::map_response(headers::browser_headers))
         .layer(PropagateRequestIdLayer::new(x_request_id.clone()))
         .layer(TraceLayer::new_for_http().make_span_with(span_of))
         .layer(SetRequestIdLayer::new(x_request_id, MakeRequestUuid))
@@ -173,13 +186,17 @@ async fn graphql_get(State(s): State<HttpState>, req: axum::extract::Request) ->
     let Ok(ws) = WebSocketUpgrade::from_request_parts(&mut parts, &()).await else {
         // The embedded explorer works offline; the CDN one is the fallback for a binary
         // built without the web app.
-        let page = crate::web::explorer_page().unwrap_or_else(|| {
-            GraphiQLSource::build()
-                .endpoint("/graphql")
-                .subscription_endpoint("/graphql")
-                .finish()
-        });
-        return Html(page).into_response();
+        let (page, csp) = match crate::web::explorer_page() {
+            Some(page) => (page, headers::EXPLORER_CSP),
+            None => (
+                GraphiQLSource::build()
+                    .endpoint("/graphql")
+                    .subscription_endpoint("/graphql")
+                    .finish(),
+                headers::CDN_EXPLORER_CSP,
+            ),
+        };
+        return ([(header::CONTENT_SECURITY_POLICY, csp)], Html(page)).into_response();
     };
     let Ok(protocol) = GraphQLProtocol::from_request_parts(&mut parts, &()).await else {
         let err = AppError::invalid(

@@ -12,5 +12,6 @@ pub mod integrations;
 pub mod queries;
 pub mod reports;
 pub mod requests;
+pub mod rules;
 pub mod subscriptions;
 pub mod workflows;

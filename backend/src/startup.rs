@@ -20,6 +20,7 @@ pub struct Application {
     pub state: AppState,
     listener: TcpListener,
     router: axum::Router,
+    limits: crate::http::server::ServerLimits,
 }
 
 impl std::fmt::Debug for Application {
@@ -32,7 +33,7 @@ impl std::fmt::Debug for Application {
 
 /// Connects to the configured database and builds the application.
 pub async fn build(config: &Config) -> anyhow::Result<Application> {
-    let db = crate::db::connect(&config.database_url)
+    let db = crate::db::connect_with(&config.database_url, config.lock_timeout())
         .await
         .with_context(|| {
             format!(
@@ -43,7 +44,8 @@ pub async fn build(config: &Config) -> anyhow::Result<Application> {
     build_with_db(config, db).await
 }
 
-/// Builds the application on an open (migrated) connection.
+/// Builds the application on an open (migrated) connection. SQLite's busy timeout is the
+/// connection's own (`db::connect_with`); the rest of the configuration applies here.
 pub async fn build_with_db(config: &Config, db: DatabaseConnection) -> anyhow::Result<Application> {
     let secret = match &config.jwt_secret {
         Some(s) if s.len() >= 32 => s.as_bytes().to_vec(),
@@ -63,8 +65,9 @@ pub async fn build_with_db(config: &Config, db: DatabaseConnection) -> anyhow::R
     );
     jwt.self_test()
         .map_err(|e| anyhow::anyhow!("JWT self-test failed: {e:?}"))?;
-    let state = AppState::new(db, jwt, config.outbound_allow.clone())?
+    let mut state = AppState::new(db, jwt, config.outbound_allow.clone())?
         .with_signin(config.session_cache_secs, config.login_failures_per_minute);
+    state.lock_timeout = config.lock_timeout();
     directory::ensure_builtin_roles(&state.db)
         .await
         .map_err(|e| anyhow::anyhow!("creating built-in roles: {e:?}"))?;
@@ -80,14 +83,24 @@ pub async fn build_with_db(config: &Config, db: DatabaseConnection) -> anyhow::R
             .await
             .context("loading demo data")?;
     }
-    let schema = crate::graphql::build_schema(state.clone());
+    let schema = crate::graphql::build_schema(
+        state.clone(),
+        crate::graphql::SchemaSettings {
+            introspection: !config.disable_introspection,
+        },
+    );
     let client_ip_header = config
         .client_ip_header
         .as_deref()
         .map(axum::http::HeaderName::try_from)
         .transpose()
         .context("HANDOFF_CLIENT_IP_HEADER is not a header name")?;
-    let router = crate::http::router(state.clone(), schema, client_ip_header);
+    let router = crate::http::router(
+        state.clone(),
+        schema,
+        config.request_timeout(),
+        client_ip_header,
+    );
     let listener = TcpListener::bind(config.bind)
         .await
         .with_context(|| format!("binding {}", config.bind))?;
@@ -97,6 +110,9 @@ pub async fn build_with_db(config: &Config, db: DatabaseConnection) -> anyhow::R
         state,
         listener,
         router,
+        limits: crate::http::server::ServerLimits {
+            header_timeout: config.header_timeout(),
+        },
     })
 }
 
@@ -113,16 +129,11 @@ impl Application {
             stopped,
         ));
         let stop_on_signal = stop.clone();
-        axum::serve(
-            self.listener,
-            self.router
-                .into_make_service_with_connect_info::<std::net::SocketAddr>(),
-        )
-        .with_graceful_shutdown(async move {
+        crate::http::server::serve(self.listener, self.router, self.limits, async move {
             shutdown_signal().await;
             let _ = stop_on_signal.send(true);
         })
-        .await?;
+        .await;
         let _ = stop.send(true);
         // A delivery in flight takes at most 15 s; one that is cut off is sent again when its
         // lease ends (receivers deduplicate by `webhook-id`).
@@ -135,14 +146,15 @@ impl Application {
         Ok(())
     }
 
-    /// Serves until the future resolves (tests spawn this).
-    pub async fn run(self) -> std::io::Result<()> {
-        axum::serve(
+    /// Serves until the future is dropped (tests spawn this).
+    pub async fn run(self) {
+        crate::http::server::serve(
             self.listener,
-            self.router
-                .into_make_service_with_connect_info::<std::net::SocketAddr>(),
+            self.router,
+            self.limits,
+            std::future::pending(),
         )
-        .await
+        .await;
     }
 }
 

@@ -60,6 +60,9 @@ pub struct AppState {
     pub sessions: SessionCache,
     /// The per-client budget of failed sign-ins.
     pub signin_throttle: ClientThrottle,
+    /// How long a write waits for a lock another change holds before it answers `CONFLICT`
+    /// (`HANDOFF_LOCK_TIMEOUT_SECS`; start-up sets it from the configuration).
+    pub lock_timeout: std::time::Duration,
     /// Published versions never change, so a parsed definition can be kept for the process life.
     definitions: Arc<RwLock<HashMap<String, Arc<Definition>>>>,
 }
@@ -91,6 +94,7 @@ impl AppState {
                 .context("building the outbound HTTP client")?,
             sessions: SessionCache::new(std::time::Duration::from_secs(5)),
             signin_throttle: ClientThrottle::new(30),
+            lock_timeout: crate::db::DEFAULT_LOCK_TIMEOUT,
             definitions: Arc::default(),
         })
     }
@@ -101,6 +105,11 @@ impl AppState {
         self.sessions = SessionCache::new(std::time::Duration::from_secs(cache_secs));
         self.signin_throttle = ClientThrottle::new(failures_per_minute);
         self
+    }
+
+    /// Begins a write transaction with the configured lock timeout (see `db::begin_write`).
+    pub async fn begin_write(&self) -> Result<sea_orm::DatabaseTransaction, sea_orm::DbErr> {
+        crate::db::begin_write(&self.db, self.lock_timeout).await
     }
 
     pub fn cached_definition(&self, workflow_id: &str) -> Option<Arc<Definition>> {

@@ -11,9 +11,21 @@ use axum::response::{Html, IntoResponse, Response};
 struct Dist;
 
 const NOT_BUILT: &str = "<!doctype html><html lang=\"en\"><meta charset=\"utf-8\"><title>Handoff</title>\
-<body style=\"font-family: system-ui; max-width: 40rem; margin: 3rem auto\"><h1>Handoff</h1>\
+<body><h1>Handoff</h1>\
 <p>The API is running at <a href=\"/graphql\">/graphql</a>. This binary was built without the web app: \
 run <code>cargo xtask run</code> (or <code>cargo xtask build-web</code> before building) to include it.</p></body></html>";
+
+/// Where the explorer's boot script is served (`EXPLORER_BOOT`).
+const EXPLORER_BOOT_PATH: &str = "explorer/handoff-explorer.js";
+
+/// Starts GraphiQL on the explorer page. A file rather than an inline script, so the page's
+/// Content-Security-Policy allows scripts of this origin only (`http::headers::EXPLORER_CSP`).
+const EXPLORER_BOOT: &str = r#"// Sign in with the `login` mutation, then put {"Authorization": "Bearer <token>"} in Headers.
+const fetcher = GraphiQL.createFetcher({ url: "/graphql" });
+ReactDOM.createRoot(document.getElementById("explorer")).render(
+  React.createElement(GraphiQL, { fetcher, defaultEditorToolsVisibility: true, isHeadersEditorEnabled: true })
+);
+"#;
 
 /// The GraphiQL explorer from files embedded under `explorer/` (vendored from npm by
 /// `cargo xtask build-web`), so it works without internet access; `None` when they are absent.
@@ -27,24 +39,41 @@ pub fn explorer_page() -> Option<String> {
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Handoff API explorer</title>
 <link rel="stylesheet" href="/explorer/graphiql.min.css">
-<style>body { margin: 0; height: 100vh; } #explorer { height: 100vh; }</style>
+<link rel="stylesheet" href="/explorer/handoff-explorer.css">
 </head>
 <body>
 <div id="explorer">Loading the explorer...</div>
 <script src="/explorer/react.production.min.js"></script>
 <script src="/explorer/react-dom.production.min.js"></script>
 <script src="/explorer/graphiql.min.js"></script>
-<script>
-  // Sign in with the `login` mutation, then put {"Authorization": "Bearer <token>"} in Headers.
-  const fetcher = GraphiQL.createFetcher({ url: "/graphql" });
-  ReactDOM.createRoot(document.getElementById("explorer")).render(
-    React.createElement(GraphiQL, { fetcher, defaultEditorToolsVisibility: true, isHeadersEditorEnabled: true })
-  );
-</script>
+<script src="/explorer/handoff-explorer.js"></script>
 </body>
 </html>
 "#
         .to_owned(),
+    )
+}
+
+/// The explorer page's own style (the page itself carries no inline style).
+const EXPLORER_STYLE_PATH: &str = "explorer/handoff-explorer.css";
+const EXPLORER_STYLE: &str = "body { margin: 0; height: 100vh; } #explorer { height: 100vh; }\n";
+
+/// The explorer's boot script and style, served from the binary beside the vendored files.
+fn explorer_file(path: &str) -> Option<Response> {
+    let (body, mime) = match path {
+        EXPLORER_BOOT_PATH => (EXPLORER_BOOT, "text/javascript; charset=utf-8"),
+        EXPLORER_STYLE_PATH => (EXPLORER_STYLE, "text/css; charset=utf-8"),
+        _ => return None,
+    };
+    Some(
+        (
+            [
+                (header::CONTENT_TYPE, mime),
+                (header::CACHE_CONTROL, "no-cache"),
+            ],
+            body,
+        )
+            .into_response(),
     )
 }
 
@@ -58,6 +87,9 @@ fn is_hashed(path: &str) -> bool {
 
 pub async fn serve(uri: Uri, headers: HeaderMap) -> Response {
     let path = uri.path().trim_start_matches('/');
+    if let Some(file) = explorer_file(path) {
+        return file;
+    }
     let asset = if path.is_empty() {
         None
     } else {

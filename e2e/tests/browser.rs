@@ -219,4 +219,17 @@ mod browser {
         b.shot("request-hidden").await?;
         b.close().await
     }
+
+    /// The API explorer boots from script files under its own Content-Security-Policy (no
+    /// inline script): GraphiQL renders, its editor included.
+    #[tokio::test]
+    async fn the_api_explorer_starts_under_its_content_security_policy() -> Result<()> {
+        let server = Server::start().await?;
+        let b = Browser::start(&server, "explorer").await?;
+        b.goto("/graphql").await?;
+        b.wait(".graphiql-container").await?;
+        b.wait(".graphiql-editor").await?;
+        b.shot("explorer").await?;
+        b.close().await
+    }
 }

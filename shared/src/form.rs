@@ -6,7 +6,6 @@
 //! numbers) and drops hidden fields, so the map it returns is exactly what gets stored.
 
 use chrono::{DateTime, NaiveDate, Utc};
-use regex::Regex;
 use rust_decimal::Decimal;
 use serde_json::{Map, Value};
 
@@ -18,6 +17,10 @@ use crate::suggest;
 /// The most fraction digits a money amount may have: enough for unit prices and exchange-rate
 /// results, few enough to refuse values that were clearly produced by float arithmetic.
 pub const MAX_MONEY_FRACTION_DIGITS: u32 = 4;
+
+/// Unknown keys of one submission that get a "did you mean" suggestion; the others are named
+/// only.
+pub const SUGGESTED_UNKNOWN_KEYS: usize = 20;
 
 /// Which form is being validated.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -133,12 +136,18 @@ pub fn validate_fields(
         }
     }
 
+    let mut suggested = 0;
     for key in input.keys() {
         if def.field(key).is_none() {
-            problems.push(Problem::new(
-                format!("fields.{key}"),
-                suggest::unknown("field", key, def.fields.iter().map(|f| f.key.as_str())),
-            ));
+            // A suggestion measures the distance to every field; a hostile submission sends
+            // thousands of keys, so only the first few (and short ones) get one.
+            let message = if suggested < SUGGESTED_UNKNOWN_KEYS && key.len() <= 64 {
+                suggested += 1;
+                suggest::unknown("field", key, def.fields.iter().map(|f| f.key.as_str()))
+            } else {
+                format!("unknown field \"{key}\"")
+            };
+            problems.push(Problem::new(format!("fields.{key}"), message));
         }
     }
 
@@ -325,7 +334,7 @@ fn check_text(field: &Field, text: &str) -> Result<(), String> {
     if let Some(pattern) = &field.pattern {
         // Anchored so that the pattern describes the whole value, as people expect from
         // form patterns; a pattern that does not compile was refused at publish time.
-        match Regex::new(&format!("^(?:{pattern})$")) {
+        match crate::expr::compile_pattern(&format!("^(?:{pattern})$")) {
             Ok(regex) if regex.is_match(text) => {}
             Ok(_) => return Err(format!("does not match the pattern {pattern}")),
             Err(_) => return Err("cannot be checked: the field's pattern is invalid".to_owned()),

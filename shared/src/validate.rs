@@ -8,13 +8,11 @@
 
 use std::collections::HashSet;
 
-use regex::Regex;
-
 use crate::Problem;
 use crate::definition::{
     Actor, ApprovalPolicy, Approver, Definition, Field, FieldType, Transition,
 };
-use crate::expr::check_expression;
+use crate::expr::{MAX_DEFINITION_STEPS, expression_cost};
 use crate::form::{is_email, normalise};
 use crate::suggest;
 
@@ -54,6 +52,7 @@ pub fn validate_definition(def: &Definition) -> Vec<Problem> {
     let mut v = Validator {
         def,
         problems: Vec::new(),
+        steps: 0,
     };
     if !v.check_bounds() {
         // Past the bounds nothing else is looked at: the point of them is to not do the work.
@@ -73,6 +72,8 @@ pub fn validate_definition(def: &Definition) -> Vec<Problem> {
 struct Validator<'d> {
     def: &'d Definition,
     problems: Vec<Problem>,
+    /// What the conditions checked so far take on the largest values (`expression_cost`).
+    steps: u64,
 }
 
 fn is_slug(text: &str) -> bool {
@@ -168,10 +169,24 @@ impl<'d> Validator<'d> {
     }
 
     fn check_expression(&mut self, path: String, src: Option<&str>) {
-        if let Some(src) = src
-            && let Err(message) = check_expression(src, self.def)
-        {
-            self.push(path, message);
+        let Some(src) = src else { return };
+        match expression_cost(src, self.def) {
+            Err(message) => self.push(path, message),
+            Ok(steps) => {
+                let before = self.steps;
+                self.steps = before.saturating_add(steps);
+                // Reported once, at the condition that crosses the line.
+                if before <= MAX_DEFINITION_STEPS && self.steps > MAX_DEFINITION_STEPS {
+                    self.push(
+                        path,
+                        format!(
+                            "with the conditions before it, the definition needs more than \
+                             {MAX_DEFINITION_STEPS} evaluation steps for one request; simplify \
+                             its conditions"
+                        ),
+                    );
+                }
+            }
         }
     }
 
@@ -275,7 +290,7 @@ impl<'d> Validator<'d> {
                 );
             } else if pattern.len() > 500 {
                 self.push(format!("{path}.pattern"), "must be at most 500 characters");
-            } else if let Err(error) = Regex::new(&format!("^(?:{pattern})$")) {
+            } else if let Err(error) = crate::expr::compile_pattern(&format!("^(?:{pattern})$")) {
                 self.push(
                     format!("{path}.pattern"),
                     format!(

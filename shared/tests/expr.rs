@@ -213,3 +213,131 @@ fn lists_strings_and_the_request_are_in_scope() {
         assert_eq!(eval_bool(src, &context), Ok(expected), "{src}");
     }
 }
+
+/// Ten small numbers, written out, as a hostile rule would.
+const TEN: &str = "[1, 2, 3, 4, 5, 6, 7, 8, 9, 10]";
+
+#[test]
+fn hostile_expressions_run_out_of_steps_instead_of_running_on() {
+    let def = common::base();
+    let values = fields(json!({"title": "x".repeat(20), "justification": "y".repeat(5_000)}));
+    let context = ctx(&def, &values);
+    for src in [
+        // Ten thousand iterations from a 135-character rule.
+        format!("{TEN}.all(a, {TEN}.all(b, {TEN}.all(c, {TEN}.all(d, a + b + c + d > 0))))"),
+        // Lists of lists: 32,768 elements built by nested `map`.
+        "[1,2,3,4,5,6,7,8].map(a, [1,2,3,4,5,6,7,8].map(b, [1,2,3,4,5,6,7,8].map(c, \
+         [1,2,3,4,5,6,7,8].map(d, [1,2,3,4,5,6,7,8])))).size() > 0"
+            .to_owned(),
+        // A long text split into characters inside a loop over its characters.
+        "justification.split('').exists(a, justification.split('').exists(b, a != b))".to_owned(),
+        // Reading a long text again on every iteration.
+        format!("{TEN}.all(a, {TEN}.all(b, justification.contains('z') || a > 0))"),
+    ] {
+        assert_eq!(
+            eval_bool(&src, &context),
+            Err(ExprError::TooCostly),
+            "{src}"
+        );
+        assert!(!eval_condition(Some(&src), &context), "{src}");
+    }
+}
+
+#[test]
+fn a_spent_budget_is_not_hidden_by_an_absorbing_operator() {
+    let def = common::base();
+    let empty = Map::new();
+    let bomb = format!("{TEN}.all(a, {TEN}.all(b, {TEN}.all(c, {TEN}.all(d, a > 0))))");
+    for src in [
+        format!("{bomb} || true"),
+        format!("[{bomb}, true].exists(x, x)"),
+    ] {
+        assert_eq!(
+            eval_bool(&src, &ctx(&def, &empty)),
+            Err(ExprError::TooCostly),
+            "{src}"
+        );
+    }
+}
+
+#[test]
+fn metering_keeps_the_semantics_of_macros() {
+    let def = common::base();
+    let values = fields(json!({"tags": ["urgent", "travel"], "quantity": 0}));
+    let context = ctx(&def, &values);
+    for (src, expected) in [
+        // An error beside a deciding element is absorbed by `exists` and `all`.
+        ("[0, 1].exists(x, 1 / x == 1)", true),
+        ("[0, 1].all(x, 1 / x > 5)", false),
+        ("tags.map(t, t + '!') == ['urgent!', 'travel!']", true),
+        ("tags.filter(t, t.startsWith('u')) == ['urgent']", true),
+        ("[1, 2, 3].exists_one(x, x > 2)", true),
+        ("{'a': 1, 'b': 2}.all(k, k.size() == 1)", true),
+        ("has(fields.tags) && size(fields.tags) == 2", true),
+        ("tags.exists(t, t.matches('^tr'))", true),
+    ] {
+        assert_eq!(eval_bool(src, &context), Ok(expected), "{src}");
+    }
+    assert!(matches!(
+        eval_bool("[1, 2].all(x, 1 / quantity > 0)", &context),
+        Err(ExprError::Eval(_))
+    ));
+}
+
+#[test]
+fn the_check_refuses_rules_that_run_out_on_the_largest_values() {
+    let def = common::base();
+    let nested = format!("{TEN}.all(a, {TEN}.all(b, {TEN}.all(c, {TEN}.all(d, a > 0))))");
+    let message = check_expression(&nested, &def).unwrap_err();
+    assert!(message.contains("evaluation steps"), "{message}");
+    // The cost comes from the data: `justification` has no max_length, so the check binds
+    // a long text; splitting it inside a loop over it runs out.
+    let split = "justification.split('').exists(a, justification.split('').exists(b, a != b))";
+    let message = check_expression(split, &def).unwrap_err();
+    assert!(message.contains("evaluation steps"), "{message}");
+    // The same shape over a short field passes: `title` is at most 20 characters.
+    assert_eq!(
+        check_expression(
+            "title.split('').exists(a, title.split('').exists(b, a != b))",
+            &def
+        ),
+        Ok(())
+    );
+}
+
+#[test]
+fn patterns_that_compile_too_large_are_refused() {
+    let def = common::base();
+    let src = "title.matches('\\\\w{200}\\\\w{200}')";
+    let message = check_expression(src, &def).unwrap_err();
+    assert!(message.contains("too large"), "{message}");
+    let values = fields(json!({"title": "x"}));
+    assert!(matches!(
+        eval_bool(src, &ctx(&def, &values)),
+        Err(ExprError::Eval(_))
+    ));
+    assert_eq!(
+        check_expression("title.matches('^[A-Z]+-[0-9]+$')", &def),
+        Ok(())
+    );
+}
+
+#[test]
+fn reading_one_field_does_not_cost_the_others() {
+    let def = common::base();
+    // A long text in one field; rules about the other fields stay cheap.
+    let values = fields(json!({"justification": "y".repeat(500_000), "title": "Chairs"}));
+    let context = ctx(&def, &values);
+    for src in [
+        "fields[\"title\"] == \"Chairs\"",
+        "fields.title == \"Chairs\"",
+        "title.startsWith(\"Ch\")",
+    ] {
+        assert_eq!(eval_bool(src, &context), Ok(true), "{src}");
+    }
+    // Reading the long text itself costs its length.
+    assert_eq!(
+        eval_bool("justification.contains(\"z\")", &context),
+        Err(ExprError::TooCostly)
+    );
+}

@@ -522,3 +522,28 @@ fn problems_come_out_in_document_order() {
         .collect();
     assert_eq!(paths, ["prefix", "routing[0].when", "transitions[0].to"]);
 }
+
+#[test]
+fn conditions_that_together_cost_too_much_are_refused_where_they_cross_the_line() {
+    // Each guard takes a few thousand steps on its own, within the budget of one expression;
+    // thirty of them are more than one request may ask for.
+    let ten = "[1, 2, 3, 4, 5, 6, 7, 8, 9, 10]";
+    let guard = format!("{ten}.all(a, {ten}.all(b, {ten}.all(c, a + b + c > 0)))");
+    let transitions: String = (0..30)
+        .map(|i| {
+            format!(
+                "  - {{ key: t{i}, label: T{i}, from: triage, to: approval, guard: \"{guard}\" }}\n"
+            )
+        })
+        .collect();
+    let source = with(
+        "  - { key: send, label: Send, from: triage, to: approval }\n",
+        &transitions,
+    );
+    let found = problems(&source);
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert!(
+        found[0].contains(".guard: with the conditions before it"),
+        "{found:?}"
+    );
+}

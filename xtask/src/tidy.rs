@@ -12,7 +12,9 @@
 //!   once it is no longer needed, an allow silently outlives its cause. [`ALLOWED_ALLOWS`] lists
 //!   the places where an expectation cannot work, each with its reason;
 //! - an integration-test crate root lacks `#![cfg(test)]`, without which clippy treats its
-//!   helpers as production code and `unwrap_used`/`expect_used` fire on them.
+//!   helpers as production code and `unwrap_used`/`expect_used` fire on them;
+//! - backend code outside `db.rs` begins a transaction itself (`.begin()`, `.transaction(..)`)
+//!   instead of through `db::begin_write`, which bounds its lock waits.
 //!
 //! They run with `cargo test --workspace` (xtask is a default member), so CI and a plain
 //! `cargo test` enforce them. The checks work on tokens, not on a full parse: comments and string
@@ -216,6 +218,47 @@ fn integration_test_crates_are_cfg_test() {
 // ---------------------------------------------------------------------------------------------
 // Per-file rules
 
+#[test]
+fn write_transactions_begin_through_begin_write() {
+    let mut problems = Vec::new();
+    for file in workspace_sources() {
+        if file.rel.starts_with("backend/src/") && file.rel != "backend/src/db.rs" {
+            for line in transaction_begins(&file.text) {
+                problems.push(format!("{}:{line}", file.rel));
+            }
+        }
+    }
+    fail_with(
+        "a transaction begun without `db::begin_write` (or `AppState::begin_write`) waits for \
+         locks without a bound; begin it there",
+        &problems,
+    );
+}
+
+/// Lines of method calls that begin a transaction: `.begin(`, `.begin_with_config(`,
+/// `.begin_with_options(`, `.transaction(`, `.transaction_with_config(`.
+fn transaction_begins(text: &str) -> Vec<usize> {
+    const BEGINS: [&str; 5] = [
+        "begin",
+        "begin_with_config",
+        "begin_with_options",
+        "transaction",
+        "transaction_with_config",
+    ];
+    let tokens = lex(text);
+    let mut lines: Vec<usize> = tokens
+        .windows(3)
+        .filter(|w| {
+            w[0].is_punct('.')
+                && w[1].ident().is_some_and(|name| BEGINS.contains(&name))
+                && (w[2].is_punct('(') || w[2].is_punct(':'))
+        })
+        .map(|w| w[1].line)
+        .collect();
+    lines.dedup();
+    lines
+}
+
 fn opens_with_module_doc(text: &str) -> bool {
     text.lines().next().is_some_and(|l| l.starts_with("//!"))
 }
@@ -323,6 +366,21 @@ fn sea_orm_check_reads_code_only() {
     ];
     for (src, expected) in cases {
         assert_eq!(sea_orm_mentions(src), *expected, "source: {src}");
+    }
+}
+
+#[test]
+fn transaction_check_finds_direct_begins_only() {
+    let cases: &[(&str, &[usize])] = &[
+        ("let t = state.db.begin().await?;", &[1]),
+        ("db\n    .begin_with_options(o)", &[2]),
+        ("db.transaction::<_, _, E>(|t| f(t))", &[1]),
+        ("let t = state.begin_write().await?;", &[]),
+        ("// db.begin()\nlet s = \"x.begin()\";", &[]),
+        ("fn begin() {}", &[]),
+    ];
+    for (src, expected) in cases {
+        assert_eq!(transaction_begins(src), *expected, "{src}");
     }
 }
 

@@ -1,15 +1,34 @@
 //! Renders `AppError` as a GraphQL error with a stable `extensions.code`. `VALIDATION_FAILED`
 //! carries `extensions.fields`, `INVALID_DEFINITION` carries `extensions.problems`, both as
-//! `[{path, message}]`. `INTERNAL` says nothing more: its cause is logged here, once.
+//! `[{path, message}]`, at most `error::MAX_PROBLEMS` of them, with `extensions.omitted`
+//! counting the rest. `INTERNAL` says nothing more: its cause is logged here, once.
+//!
+//! Answers stay bounded whatever was asked: a response lists at most [`MAX_ERRORS`] errors
+//! (`extensions.omittedErrors` on the response counts the rest) and no message is longer than
+//! [`MAX_MESSAGE_CHARS`], because async-graphql's messages quote the document.
 
 use async_graphql::{ErrorExtensions, Value};
 use handoff_shared::Problem;
 
-use crate::error::AppError;
+use crate::error::{AppError, clip, shown_problems};
+
+/// Most errors one response lists.
+pub const MAX_ERRORS: usize = 50;
+/// Longest error message, in characters.
+pub const MAX_MESSAGE_CHARS: usize = 1_000;
 
 fn problems_value(problems: &[Problem]) -> Value {
     let json = serde_json::to_value(problems).unwrap_or(serde_json::Value::Null);
     Value::from_json(json).unwrap_or(Value::Null)
+}
+
+/// Sets `key` to the problems shown and `omitted` to the count of the others, if any.
+fn set_problems(ext: &mut async_graphql::ErrorExtensionValues, key: &str, all: &[Problem]) {
+    let (shown, omitted) = shown_problems(all);
+    ext.set(key, problems_value(&shown));
+    if omitted > 0 {
+        ext.set("omitted", omitted);
+    }
 }
 
 impl From<AppError> for async_graphql::Error {
@@ -25,12 +44,8 @@ impl From<AppError> for async_graphql::Error {
         async_graphql::Error::new(message).extend_with(|_, ext| {
             ext.set("code", code);
             match &err {
-                AppError::Validation { problems, .. } => {
-                    ext.set("fields", problems_value(problems))
-                }
-                AppError::InvalidDefinition(problems) => {
-                    ext.set("problems", problems_value(problems))
-                }
+                AppError::Validation { problems, .. } => set_problems(ext, "fields", problems),
+                AppError::InvalidDefinition(problems) => set_problems(ext, "problems", problems),
                 AppError::RateLimited { retry_after, .. } => ext.set("retryAfter", *retry_after),
                 _ => {}
             }
@@ -106,7 +121,16 @@ impl async_graphql::extensions::Extension for ErrorCodesExtension {
 }
 
 fn give_codes(resp: &mut async_graphql::Response) {
+    if resp.errors.len() > MAX_ERRORS {
+        let omitted = resp.errors.len() - MAX_ERRORS;
+        resp.errors.truncate(MAX_ERRORS);
+        resp.extensions
+            .insert("omittedErrors".to_owned(), Value::from(omitted));
+    }
     for err in &mut resp.errors {
+        if err.message.chars().count() > MAX_MESSAGE_CHARS {
+            err.message = clip(&err.message, MAX_MESSAGE_CHARS);
+        }
         let has_code = err
             .extensions
             .as_ref()

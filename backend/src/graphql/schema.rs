@@ -7,7 +7,9 @@
 
 use async_graphql::{Data, MergedObject, Schema};
 
-use crate::graphql::{directory, error, integrations, notifications, reports, requests, workflows};
+use crate::graphql::{
+    directory, error, integrations, limits, notifications, reports, requests, workflows,
+};
 use crate::state::AppState;
 
 // The doc comments of `Query` and `Mutation` are the roots' descriptions in `schema.graphql`.
@@ -42,8 +44,20 @@ pub type AppSchema = Schema<Query, Mutation, requests::subscription::Subscriptio
 /// Deepest query accepted: enough for the explorer's introspection query (about 14), far
 /// below what could hurt (a request's approvals' approvers' teams' members is 6).
 pub const MAX_DEPTH: usize = 16;
-/// Most expensive query accepted (one point per field).
-pub const MAX_COMPLEXITY: usize = 5_000;
+/// Most expensive query accepted. Fields cost 1 and lists multiply their selection
+/// (`limits::few`, `limits::many`, `limits::page`), so the cost follows the rows a query may
+/// touch: the web app's largest queries, a page of 100 requests with their status, workflow,
+/// team and people, or the directory page's users, teams and roles, cost 3,000 to 4,500;
+/// `dashboard` costs 2,500 (`limits::DASHBOARD_COST`), about what a full page costs the
+/// database. So a document asks for at most a few pages or dashboards.
+pub const MAX_COMPLEXITY: usize = 10_000;
+
+/// What the configuration decides about the schema.
+#[derive(Debug, Clone, Copy)]
+pub struct SchemaSettings {
+    /// Whether signed-in callers may introspect (anonymous callers never may).
+    pub introspection: bool,
+}
 
 /// The three roots, built from the areas' parts.
 fn roots() -> (Query, Mutation, requests::subscription::SubscriptionRoot) {
@@ -67,14 +81,28 @@ fn roots() -> (Query, Mutation, requests::subscription::SubscriptionRoot) {
     (query, mutation, requests::subscription::SubscriptionRoot)
 }
 
-pub fn build_schema(state: AppState) -> AppSchema {
+/// The schema with its limits. `ErrorCodes` is registered first, so it is the outermost
+/// extension and sees every error, `Limits`' refusals included.
+pub fn build_schema(state: AppState, settings: SchemaSettings) -> AppSchema {
     let (query, mutation, subscription) = roots();
-    Schema::build(query, mutation, subscription)
+    let builder = Schema::build(query, mutation, subscription)
         .data(state)
         .extension(error::ErrorCodes)
+        .extension(limits::Limits {
+            introspection: settings.introspection,
+        })
         .limit_depth(MAX_DEPTH)
         .limit_complexity(MAX_COMPLEXITY)
-        .finish()
+        .limit_directives(limits::MAX_DIRECTIVES_PER_FIELD);
+    if settings.introspection {
+        builder.finish()
+    } else {
+        // Suggestions would spell out what introspection no longer shows.
+        builder
+            .disable_introspection()
+            .disable_suggestions()
+            .finish()
+    }
 }
 
 /// Registers every DataLoader, each on its own, for one HTTP request or WebSocket session

@@ -2,8 +2,9 @@
 //! WebSocket handshake of `/graphql`): a status per code and the JSON body
 //! `{"error": {"code", "message", "fields"?, "problems"?}}`. Codes, messages and the
 //! `[{path, message}]` lists are the ones the GraphQL rendering (`graphql::error`) puts in
-//! `extensions`, so a client handles both transports with one error type. `INTERNAL` says
-//! nothing more: its cause is logged here, once.
+//! `extensions`, so a client handles both transports with one error type (at most
+//! `error::MAX_PROBLEMS` entries, `omitted` counting the rest). `INTERNAL` says nothing more:
+//! its cause is logged here, once.
 //!
 //! A route may answer a more precise status than its code's by pairing the two, as in
 //! `(StatusCode::UNSUPPORTED_MEDIA_TYPE, err)`: axum keeps the body and replaces the status, so
@@ -15,7 +16,7 @@ use axum::response::{IntoResponse, Response};
 use handoff_shared::{ErrorCode, Problem};
 use serde::Serialize;
 
-use crate::error::AppError;
+use crate::error::{AppError, shown_problems};
 
 /// The HTTP status of each code. Exhaustive on purpose: a new code does not compile until it
 /// has a status.
@@ -50,6 +51,9 @@ struct Body<'a> {
     /// `INVALID_DEFINITION`: one entry per problem in the definition.
     #[serde(skip_serializing_if = "Option::is_none")]
     problems: Option<&'a [Problem]>,
+    /// How many problems `fields` or `problems` leave out (`error::MAX_PROBLEMS`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    omitted: Option<usize>,
 }
 
 impl IntoResponse for AppError {
@@ -58,11 +62,18 @@ impl IntoResponse for AppError {
         if let AppError::Internal(cause) = &self {
             tracing::error!(error = ?cause, "internal error");
         }
-        let (fields, problems) = match &self {
-            AppError::Validation { problems, .. } => (Some(problems.as_slice()), None),
-            AppError::InvalidDefinition(problems) => (None, Some(problems.as_slice())),
-            _ => (None, None),
+        let (listed, in_fields) = match &self {
+            AppError::Validation { problems, .. } => (Some(shown_problems(problems)), true),
+            AppError::InvalidDefinition(problems) => (Some(shown_problems(problems)), false),
+            _ => (None, false),
         };
+        let list = listed.as_ref().map(|(shown, _)| shown.as_slice());
+        let (fields, problems) = if in_fields {
+            (list, None)
+        } else {
+            (None, list)
+        };
+        let omitted = listed.as_ref().map(|(_, n)| *n).filter(|n| *n > 0);
         // `message()` is the client's text: for `Internal` it is "internal error", never the
         // cause.
         let body = Envelope {
@@ -71,6 +82,7 @@ impl IntoResponse for AppError {
                 message: self.message(),
                 fields,
                 problems,
+                omitted,
             },
         };
         let mut response = (status_of(code), Json(body)).into_response();

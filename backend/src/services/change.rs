@@ -13,9 +13,7 @@
 
 use chrono::{DateTime, Utc};
 use handoff_shared::EventKind;
-use sea_orm::{
-    ActiveModelTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, TransactionTrait,
-};
+use sea_orm::{ActiveModelTrait, ConnectionTrait, DatabaseTransaction, EntityTrait};
 use serde_json::Value;
 
 use crate::auth::Principal;
@@ -60,7 +58,7 @@ impl Change {
         lock: Lock,
         actor_id: Option<&str>,
     ) -> AppResult<Self> {
-        let txn = state.db.begin().await?;
+        let txn = state.begin_write().await?;
         let sql = match lock {
             Lock::Bump => "UPDATE requests SET version = version + 1 WHERE id = $1",
             Lock::Quiet => "UPDATE requests SET version = version WHERE id = $1",

@@ -8,7 +8,6 @@ use handoff_shared::definition::{Actor, Approver, Definition};
 use handoff_shared::{Permission, Problem, check_definition};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set,
-    TransactionTrait,
 };
 use serde_json::json;
 
@@ -16,7 +15,7 @@ use crate::auth::Principal;
 use crate::db::entities::{role, team, workflow};
 use crate::db::new_id;
 use crate::error::{AppError, AppResult, Duplicate, OnDuplicate};
-use crate::services::audit;
+use crate::services::{audit, rules};
 use crate::state::AppState;
 
 /// Checks a definition without publishing: the shared validator (paths, suggestions,
@@ -26,7 +25,10 @@ pub async fn validate(
     state: &AppState,
     source: &str,
 ) -> AppResult<Result<Definition, Vec<Problem>>> {
-    let def = match check_definition(source) {
+    // Parsing, validation (each condition is tried on the largest values) and the
+    // definition's own tests are CPU work: off the async runtime, within the time budget.
+    let owned = source.to_owned();
+    let def = match rules::run(move || check_definition(&owned)).await? {
         Ok(def) => def,
         Err(problems) => return Ok(Err(problems)),
     };
@@ -152,7 +154,7 @@ pub async fn publish_checked(
     def: &Definition,
 ) -> AppResult<workflow::Model> {
     let now = state.clock.now();
-    let txn = state.db.begin().await?;
+    let txn = state.begin_write().await?;
     let latest = workflow::Entity::find()
         .filter(workflow::Column::Key.eq(&def.key))
         .order_by_desc(workflow::Column::Version)

@@ -160,9 +160,17 @@ async fn api_tokens_act_with_their_roles_and_stop_working_when_revoked() {
 /// public). A new operation without a guard fails this test.
 #[tokio::test]
 async fn every_operation_but_login_refuses_anonymous_callers() {
-    let app = TestApp::spawn_with(false).await;
+    let app = TestApp::spawn_with_config(false, |c| {
+        c.admin_email = Some(ADMIN.into());
+        c.admin_password = Some(PASSWORD.into());
+    })
+    .await;
+    // Introspection is for signed-in callers; the operations below are then called without
+    // credentials.
+    let admin = app.login(ADMIN).await;
     let introspection = app
-        .ok_public(
+        .ok(
+            &admin,
             "{ __schema {
                 queryType { fields { name args { name type { ...T } } } }
                 mutationType { fields { name args { name type { ...T } } } }

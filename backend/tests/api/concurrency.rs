@@ -101,3 +101,120 @@ async fn concurrent_transitions_from_the_same_version_conflict() {
         .count();
     assert_eq!(ok, 1, "{a} / {b}");
 }
+
+const UPDATE_FIELDS: &str =
+    "mutation($i: UpdateFieldsInput!) { updateFields(input: $i) { version } }";
+
+/// The attack: fifty clients edit one request at the same moment, each with the version it
+/// loaded. On SQLite a deferred transaction that read before another writer committed used to
+/// fail at once with "database is locked", answered as `INTERNAL`. Each round has exactly one
+/// winner; every loser hears `CONFLICT` (its version is stale, or it waited out the lock).
+#[tokio::test]
+async fn fifty_concurrent_field_edits_have_one_winner_per_version_and_no_internal_error() {
+    let app = TestApp::spawn().await;
+    let alice = app.login(ALICE).await;
+    let bob = app.login(BOB).await;
+    let r = app
+        .submit(&alice, "purchase-request", small_purchase())
+        .await;
+    let id = r["id"].as_str().unwrap().to_owned();
+    let mut version = r["version"].as_i64().unwrap();
+    for round in 0..3 {
+        let bodies = futures::future::join_all((0..50).map(|i| {
+            let fields = json!({"vendor": format!("vendor {round}-{i}")});
+            app.gql(
+                Some(&bob),
+                UPDATE_FIELDS,
+                json!({"i": {"requestId": id, "fields": fields, "expectedVersion": version}}),
+            )
+        }))
+        .await;
+        let mut winners = Vec::new();
+        for body in &bodies {
+            match body.get("errors") {
+                None => winners.push(body["data"]["updateFields"]["version"].as_i64().unwrap()),
+                Some(errors) => assert_eq!(errors[0]["extensions"]["code"], "CONFLICT", "{body}"),
+            }
+        }
+        assert_eq!(winners, [version + 1], "round {round}");
+        version += 1;
+    }
+    let now = app
+        .ok(
+            &bob,
+            "query($id: ID) { request(id: $id) { version } }",
+            json!({"id": id}),
+        )
+        .await;
+    assert_eq!(now["request"]["version"], version);
+}
+
+/// A writer that holds its lock past the lock timeout: the change that waits for it gives up
+/// with `CONFLICT` and a message that says to retry, on both databases, and changes nothing.
+#[tokio::test]
+async fn a_lock_held_past_the_lock_timeout_is_a_conflict_to_retry() {
+    use sea_orm::ConnectionTrait;
+
+    let app = TestApp::spawn_with_config(true, |c| c.lock_timeout_secs = 1).await;
+    let alice = app.login(ALICE).await;
+    let bob = app.login(BOB).await;
+    let r = app
+        .submit(&alice, "purchase-request", small_purchase())
+        .await;
+    let id = r["id"].as_str().unwrap().to_owned();
+    // Another change in progress: it holds the request's row lock (the write lock on SQLite).
+    let holder = app.state.begin_write().await.unwrap();
+    holder
+        .execute_raw(handoff_backend::db::statement(
+            &holder,
+            "UPDATE requests SET version = version WHERE id = $1",
+            vec![id.clone().into()],
+        ))
+        .await
+        .unwrap();
+    let (code, err) = app
+        .fails(
+            Some(&bob),
+            UPDATE_FIELDS,
+            json!({"i": {"requestId": id, "fields": {"vendor": "IKEA"}}}),
+        )
+        .await;
+    assert_eq!(code, "CONFLICT", "{err}");
+    assert_eq!(err["message"], "another change is in progress; retry");
+    holder.rollback().await.unwrap();
+    // Once the lock is free, the same change goes through.
+    app.ok(
+        &bob,
+        UPDATE_FIELDS,
+        json!({"i": {"requestId": id, "fields": {"vendor": "IKEA"}}}),
+    )
+    .await;
+}
+
+/// Publishing reads the latest version before it writes the next: a transaction that read
+/// first. On SQLite such a transaction used to fail at its first write with "database is
+/// locked" (`INTERNAL`) whenever another publish committed in between; write transactions now
+/// take the write lock when they begin. Every publish either gets its own version or, on
+/// PostgreSQL where two may read the same latest version, `CONFLICT`.
+#[tokio::test]
+async fn concurrent_publishes_of_one_workflow_get_distinct_versions_and_no_internal_error() {
+    let app = TestApp::spawn().await;
+    let admin = app.login(ADMIN).await;
+    let definition = simple_definition("race", "RAC", "any", "role:finance-approver");
+    let bodies = futures::future::join_all(
+        (0..20).map(|_| app.gql(Some(&admin), PUBLISH, json!({"d": definition}))),
+    )
+    .await;
+    let mut versions = Vec::new();
+    for body in &bodies {
+        match body.get("errors") {
+            None => versions.push(body["data"]["publishWorkflow"]["version"].as_i64().unwrap()),
+            Some(errors) => assert_eq!(errors[0]["extensions"]["code"], "CONFLICT", "{body}"),
+        }
+    }
+    versions.sort();
+    assert_eq!(versions, (1..=versions.len() as i64).collect::<Vec<_>>());
+    if !on_postgres() {
+        assert_eq!(versions.len(), 20, "SQLite serialises the publishes");
+    }
+}

@@ -137,10 +137,14 @@ impl TestApp {
     /// without the loopback outbound allow-list of `Config::for_tests`).
     pub async fn spawn_with_config(demo: bool, adjust: impl FnOnce(&mut Config)) -> TestApp {
         let url = fresh_database().await;
-        let db = handoff_backend::db::connect(&url)
+        let mut config = Config::for_tests(url.clone());
+        config.demo = demo;
+        adjust(&mut config);
+        // As `startup::build` does: SQLite's busy timeout is the configured lock timeout.
+        let db = handoff_backend::db::connect_with(&url, config.lock_timeout())
             .await
             .expect("connect and migrate");
-        Self::spawn_on(url, db, demo, adjust).await
+        Self::spawn_on(config, db).await
     }
 
     /// Like `spawn`, on a database migrated only as far as the first `migrations` migrations:
@@ -170,18 +174,12 @@ impl TestApp {
                     .expect("scratch audit schema");
             }
         }
-        Self::spawn_on(url, db, true, |_| {}).await
+        let mut config = Config::for_tests(url);
+        config.demo = true;
+        Self::spawn_on(config, db).await
     }
 
-    async fn spawn_on(
-        url: String,
-        mut db: sea_orm::DatabaseConnection,
-        demo: bool,
-        adjust: impl FnOnce(&mut Config),
-    ) -> TestApp {
-        let mut config = Config::for_tests(url);
-        config.demo = demo;
-        adjust(&mut config);
+    async fn spawn_on(config: Config, mut db: sea_orm::DatabaseConnection) -> TestApp {
         let statements = Arc::new(AtomicUsize::new(0));
         let counter = statements.clone();
         db.set_metric_callback(move |_info| {

@@ -57,3 +57,65 @@ async fn control_characters_are_refused_with_their_path_on_both_databases() {
         ["submitted", "routed"]
     );
 }
+
+/// A routing rule of 135 characters that asks for ten thousand loop iterations.
+fn hostile_rule() -> String {
+    let ten = "[1, 2, 3, 4, 5, 6, 7, 8, 9, 10]";
+    format!("{ten}.all(a, {ten}.all(b, {ten}.all(c, {ten}.all(d, a + b + c + d > 0))))")
+}
+
+/// `simple_definition` with a first routing rule that sends matching requests to sales.
+fn with_rule(key: &str, prefix: &str, when: &str) -> String {
+    crate::workflows::simple_definition(key, prefix, "any", "role:finance-approver").replace(
+        "routing:\n",
+        &format!("routing:\n  - {{ when: \"{when}\", team: sales }}\n"),
+    )
+}
+
+#[tokio::test]
+async fn a_hostile_rule_is_refused_when_published() {
+    let app = TestApp::spawn().await;
+    let admin = app.login(ADMIN).await;
+    let definition = with_rule("costly", "CST", &hostile_rule());
+    let (code, err) = app
+        .fails(Some(&admin), PUBLISH, json!({"d": definition}))
+        .await;
+    assert_eq!(code, "INVALID_DEFINITION", "{err}");
+    let problem = &err["extensions"]["problems"][0];
+    assert_eq!(problem["path"], "routing[0].when", "{err}");
+    assert!(
+        problem["message"]
+            .as_str()
+            .unwrap()
+            .contains("evaluation steps"),
+        "{err}"
+    );
+    // A regular expression that compiles to megabytes is refused the same way.
+    let pattern = with_rule(
+        "regex",
+        "RGX",
+        "title.matches('\\\\\\\\w{200}\\\\\\\\w{200}')",
+    );
+    let (code, err) = app
+        .fails(Some(&admin), PUBLISH, json!({"d": pattern}))
+        .await;
+    assert_eq!(code, "INVALID_DEFINITION", "{err}");
+    assert_eq!(err["extensions"]["problems"][0]["path"], "routing[0].when");
+}
+
+/// A definition stored before rules had a cost check: its hostile rule runs out of steps at
+/// each submission and does not hold, so the submission is routed by the next rule.
+#[tokio::test]
+async fn a_hostile_rule_already_stored_runs_out_of_steps_and_does_not_hold() {
+    let app = TestApp::spawn().await;
+    let source = with_rule("legacy", "LEG", &hostile_rule());
+    let def = handoff_shared::parse_definition(&source).unwrap();
+    handoff_backend::services::workflows::publish_checked(&app.state, None, &source, &def)
+        .await
+        .unwrap();
+    let alice = app.login(ALICE).await;
+    let r = app
+        .submit(&alice, "legacy", json!({"title": "Chairs"}))
+        .await;
+    assert_eq!(r["team"]["key"], "procurement", "{r}");
+}

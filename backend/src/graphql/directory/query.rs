@@ -32,7 +32,10 @@ pub struct DirectoryQuery;
 
 #[Object]
 impl DirectoryQuery {
-    #[graphql(guard = "Perm(Permission::UserManage)")]
+    #[graphql(
+        guard = "Perm(Permission::UserManage)",
+        complexity = "crate::graphql::limits::many(child_complexity)"
+    )]
     async fn users(&self, ctx: &Context<'_>) -> Result<Vec<User>> {
         let state = ctx.data::<AppState>()?;
         Ok(directory::list_users(&state.db)
@@ -44,7 +47,10 @@ impl DirectoryQuery {
     }
 
     /// Teams (any signed-in user may list them: queues and routing name them).
-    #[graphql(guard = "Authenticated")]
+    #[graphql(
+        guard = "Authenticated",
+        complexity = "crate::graphql::limits::many(child_complexity)"
+    )]
     async fn teams(&self, ctx: &Context<'_>) -> Result<Vec<Team>> {
         let state = ctx.data::<AppState>()?;
         Ok(directory::list_teams(&state.db)
@@ -55,7 +61,10 @@ impl DirectoryQuery {
             .collect())
     }
 
-    #[graphql(guard = "Perm(Permission::RoleManage).or(Perm(Permission::UserManage))")]
+    #[graphql(
+        guard = "Perm(Permission::RoleManage).or(Perm(Permission::UserManage))",
+        complexity = "crate::graphql::limits::many(child_complexity)"
+    )]
     async fn roles(&self, ctx: &Context<'_>) -> Result<Vec<Role>> {
         let state = ctx.data::<AppState>()?;
         Ok(directory::list_roles(&state.db)
@@ -78,7 +87,10 @@ impl DirectoryQuery {
     }
 
     /// Every permission a role can grant.
-    #[graphql(guard = "Authenticated")]
+    #[graphql(
+        guard = "Authenticated",
+        complexity = "crate::graphql::limits::many(child_complexity)"
+    )]
     async fn permissions(&self) -> Vec<PermissionInfo> {
         Permission::ALL
             .iter()
@@ -90,7 +102,10 @@ impl DirectoryQuery {
     }
 
     /// The caller's API tokens (all tokens for user managers).
-    #[graphql(guard = "Authenticated")]
+    #[graphql(
+        guard = "Authenticated",
+        complexity = "crate::graphql::limits::many(child_complexity)"
+    )]
     async fn api_tokens(&self, ctx: &Context<'_>) -> Result<Vec<ApiToken>> {
         let state = ctx.data::<AppState>()?;
         let p = principal(ctx)?;

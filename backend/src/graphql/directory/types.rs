@@ -48,6 +48,7 @@ impl User {
     async fn roles(&self, ctx: &Context<'_>) -> Result<Vec<String>> {
         load_list::<UserRolesLoader, _>(ctx, &self.0.id).await
     }
+    #[graphql(complexity = "crate::graphql::limits::few(child_complexity)")]
     async fn teams(&self, ctx: &Context<'_>) -> Result<Vec<Team>> {
         let keys = load_list::<UserTeamsLoader, _>(ctx, &self.0.id).await?;
         Ok(load_many::<TeamLoader>(ctx, &keys)
@@ -71,6 +72,7 @@ impl Team {
     async fn name(&self) -> &str {
         &self.0.name
     }
+    #[graphql(complexity = "crate::graphql::limits::many(child_complexity)")]
     async fn members(&self, ctx: &Context<'_>) -> Result<Vec<User>> {
         let ids = load_list::<TeamMembersLoader, _>(ctx, &self.0.key).await?;
         let mut out: Vec<User> = load_many::<UserLoader>(ctx, &ids)
@@ -104,6 +106,7 @@ impl Role {
     async fn builtin(&self) -> bool {
         self.0.role.builtin
     }
+    #[graphql(complexity = "crate::graphql::limits::few(child_complexity)")]
     async fn permissions(&self) -> Result<Vec<RoleGrant>> {
         Ok(self.0.grants.iter().map(grant).collect::<AppResult<_>>()?)
     }

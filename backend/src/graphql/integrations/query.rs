@@ -24,7 +24,10 @@ pub struct IntegrationQuery;
 
 #[Object(name = "IntegrationQuery")]
 impl IntegrationQuery {
-    #[graphql(guard = "Perm(Permission::IntegrationManage)")]
+    #[graphql(
+        guard = "Perm(Permission::IntegrationManage)",
+        complexity = "crate::graphql::limits::many(child_complexity)"
+    )]
     async fn integrations(&self, ctx: &Context<'_>) -> Result<Vec<Integration>> {
         let state = ctx.data::<AppState>()?;
         Ok(svc::list_integrations(&state.db)
@@ -36,7 +39,10 @@ impl IntegrationQuery {
     }
 
     /// Deliveries, newest first (at most 200).
-    #[graphql(guard = "Perm(Permission::IntegrationManage)")]
+    #[graphql(
+        guard = "Perm(Permission::IntegrationManage)",
+        complexity = "crate::graphql::limits::page(first, 50, 200, child_complexity)"
+    )]
     async fn deliveries(
         &self,
         ctx: &Context<'_>,
@@ -58,7 +64,10 @@ impl IntegrationQuery {
             .collect())
     }
 
-    #[graphql(guard = "Perm(Permission::IntegrationManage)")]
+    #[graphql(
+        guard = "Perm(Permission::IntegrationManage)",
+        complexity = "crate::graphql::limits::many(child_complexity)"
+    )]
     async fn inbound_hooks(&self, ctx: &Context<'_>) -> Result<Vec<InboundHook>> {
         let state = ctx.data::<AppState>()?;
         Ok(svc::list_inbound_hooks(&state.db)

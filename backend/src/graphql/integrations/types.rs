@@ -217,6 +217,7 @@ impl Delivery {
         ))
     }
     /// Every attempt, first first.
+    #[graphql(complexity = "crate::graphql::limits::few(child_complexity)")]
     async fn attempts_log(&self, ctx: &Context<'_>) -> Result<Vec<DeliveryAttempt>> {
         Ok(load_list::<AttemptLoader, _>(ctx, &self.0.id)
             .await?

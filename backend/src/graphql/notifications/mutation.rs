@@ -19,7 +19,10 @@ pub struct NotificationMutation;
 #[Object]
 impl NotificationMutation {
     /// Marks the caller's notifications read and answers them.
-    #[graphql(guard = "Authenticated")]
+    #[graphql(
+        guard = "Authenticated",
+        complexity = "crate::graphql::limits::many(child_complexity)"
+    )]
     async fn mark_notifications_read(
         &self,
         ctx: &Context<'_>,

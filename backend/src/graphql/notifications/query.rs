@@ -14,7 +14,10 @@ pub struct NotificationQuery;
 #[Object]
 impl NotificationQuery {
     /// The caller's notifications, newest first (at most 100).
-    #[graphql(guard = "Authenticated")]
+    #[graphql(
+        guard = "Authenticated",
+        complexity = "crate::graphql::limits::many(child_complexity)"
+    )]
     async fn notifications(
         &self,
         ctx: &Context<'_>,

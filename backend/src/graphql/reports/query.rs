@@ -35,7 +35,10 @@ pub struct ReportQuery;
 #[Object]
 impl ReportQuery {
     /// Volume, backlog and aging, cycle time, time in status and rework.
-    #[graphql(guard = "Perm(Permission::ReportRead)")]
+    #[graphql(
+        guard = "Perm(Permission::ReportRead)",
+        complexity = "crate::graphql::limits::DASHBOARD_COST + child_complexity"
+    )]
     async fn dashboard(
         &self,
         ctx: &Context<'_>,
@@ -57,7 +60,10 @@ impl ReportQuery {
     }
 
     /// The audit trail across requests, newest first.
-    #[graphql(guard = "Perm(Permission::AuditRead)")]
+    #[graphql(
+        guard = "Perm(Permission::AuditRead)",
+        complexity = "crate::graphql::limits::page(first, 25, 100, child_complexity)"
+    )]
     async fn audit_events(
         &self,
         ctx: &Context<'_>,

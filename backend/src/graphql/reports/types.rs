@@ -60,9 +60,13 @@ pub struct Dashboard {
     pub total: i64,
     pub open: i64,
     pub closed: i64,
+    #[graphql(complexity = "crate::graphql::limits::many(child_complexity)")]
     pub volume: Vec<DayCount>,
+    #[graphql(complexity = "crate::graphql::limits::few(child_complexity)")]
     pub backlog: Vec<BacklogRow>,
+    #[graphql(complexity = "crate::graphql::limits::few(child_complexity)")]
     pub cycle_time: Vec<CycleTimeRow>,
+    #[graphql(complexity = "crate::graphql::limits::few(child_complexity)")]
     pub time_in_status: Vec<StatusTimeRow>,
     pub reworked: i64,
     /// Share of requests sent back at least once (0..1).
@@ -147,6 +151,7 @@ pub struct EventEdge {
 
 #[derive(SimpleObject)]
 pub struct EventConnection {
+    #[graphql(complexity = "child_complexity")]
     pub edges: Vec<EventEdge>,
     pub page_info: PageInfo,
 }

@@ -78,7 +78,10 @@ pub struct RequestQuery;
 #[Object]
 impl RequestQuery {
     /// Requests the caller may read, newest first unless sorted otherwise.
-    #[graphql(guard = "Authenticated")]
+    #[graphql(
+        guard = "Authenticated",
+        complexity = "crate::graphql::limits::page(first, 25, 100, child_complexity)"
+    )]
     async fn requests(
         &self,
         ctx: &Context<'_>,
@@ -135,7 +138,10 @@ impl RequestQuery {
     }
 
     /// Approval steps waiting for the caller's decision.
-    #[graphql(guard = "Authenticated")]
+    #[graphql(
+        guard = "Authenticated",
+        complexity = "crate::graphql::limits::many(child_complexity)"
+    )]
     async fn my_approvals(&self, ctx: &Context<'_>) -> Result<Vec<ApprovalTask>> {
         let state = ctx.data::<AppState>()?;
         let p = principal(ctx)?;

@@ -168,6 +168,7 @@ impl Request {
         self.0.rework_count
     }
     /// The steps of the latest approval round.
+    #[graphql(complexity = "crate::graphql::limits::few(child_complexity)")]
     async fn approvals(&self, ctx: &Context<'_>) -> Result<Vec<ApprovalStep>> {
         Ok(load_list::<RoundLoader, _>(ctx, &self.0.id)
             .await?
@@ -176,6 +177,7 @@ impl Request {
             .collect())
     }
     /// What the caller may do now.
+    #[graphql(complexity = "crate::graphql::limits::few(child_complexity)")]
     async fn available_transitions(&self, ctx: &Context<'_>) -> Result<Vec<TransitionOption>> {
         let state = ctx.data::<AppState>()?;
         let p = principal(ctx)?;
@@ -199,6 +201,7 @@ impl Request {
         Ok(options)
     }
     /// Webhook and chat deliveries its events caused, oldest first (failures included).
+    #[graphql(complexity = "crate::graphql::limits::few(child_complexity)")]
     async fn deliveries(&self, ctx: &Context<'_>) -> Result<Vec<Delivery>> {
         Ok(load_list::<DeliveryLoader, _>(ctx, &self.0.id)
             .await?
@@ -207,6 +210,7 @@ impl Request {
             .collect())
     }
     /// The timeline, oldest first.
+    #[graphql(complexity = "crate::graphql::limits::few(child_complexity)")]
     async fn events(&self, ctx: &Context<'_>) -> Result<Vec<Event>> {
         Ok(load_list::<EventLoader, _>(ctx, &self.0.id)
             .await?
@@ -238,6 +242,7 @@ impl ApprovalStep {
     async fn completed_at(&self) -> Option<DateTime<Utc>> {
         self.0.completed_at
     }
+    #[graphql(complexity = "crate::graphql::limits::few(child_complexity)")]
     async fn approvers(&self, ctx: &Context<'_>) -> Result<Vec<User>> {
         Ok(load_many::<UserLoader>(ctx, &self.0.approvers.0)
             .await?
@@ -245,6 +250,7 @@ impl ApprovalStep {
             .map(User)
             .collect())
     }
+    #[graphql(complexity = "crate::graphql::limits::few(child_complexity)")]
     async fn decisions(&self, ctx: &Context<'_>) -> Result<Vec<Decision>> {
         Ok(load_list::<DecisionLoader, _>(ctx, &self.0.id)
             .await?
@@ -329,6 +335,7 @@ pub struct RequestEdge {
 
 #[derive(SimpleObject)]
 pub struct RequestConnection {
+    #[graphql(complexity = "child_complexity")]
     pub edges: Vec<RequestEdge>,
     pub page_info: PageInfo,
     /// How many requests match the filter in all (one COUNT query).

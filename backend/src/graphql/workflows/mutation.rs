@@ -15,7 +15,10 @@ pub struct WorkflowMutation;
 #[Object]
 impl WorkflowMutation {
     /// Every problem of a definition, with paths; empty when it can be published.
-    #[graphql(guard = "Perm(Permission::WorkflowManage)")]
+    #[graphql(
+        guard = "Perm(Permission::WorkflowManage)",
+        complexity = "crate::graphql::limits::many(child_complexity)"
+    )]
     async fn validate_workflow(
         &self,
         ctx: &Context<'_>,

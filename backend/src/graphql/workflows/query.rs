@@ -15,7 +15,10 @@ pub struct WorkflowQuery;
 #[Object]
 impl WorkflowQuery {
     /// The latest published version of each workflow the caller may see.
-    #[graphql(guard = "Authenticated")]
+    #[graphql(
+        guard = "Authenticated",
+        complexity = "crate::graphql::limits::many(child_complexity)"
+    )]
     async fn workflows(&self, ctx: &Context<'_>) -> Result<Vec<Workflow>> {
         let state = ctx.data::<AppState>()?;
         let p = principal(ctx)?;
@@ -47,7 +50,10 @@ impl WorkflowQuery {
     }
 
     /// Every published version of a workflow, newest first (for admins).
-    #[graphql(guard = "Perm(Permission::WorkflowManage)")]
+    #[graphql(
+        guard = "Perm(Permission::WorkflowManage)",
+        complexity = "crate::graphql::limits::many(child_complexity)"
+    )]
     async fn workflow_versions(&self, ctx: &Context<'_>, key: String) -> Result<Vec<Workflow>> {
         let state = ctx.data::<AppState>()?;
         Ok(workflows::versions(&state.db, &key)

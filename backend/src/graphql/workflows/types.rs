@@ -136,6 +136,7 @@ impl Workflow {
     async fn source(&self) -> &str {
         &self.0.source
     }
+    #[graphql(complexity = "crate::graphql::limits::few(child_complexity)")]
     async fn fields(&self, ctx: &Context<'_>) -> Result<Vec<FieldSpec>> {
         Ok(self
             .def(ctx)?
@@ -160,6 +161,7 @@ impl Workflow {
             })
             .collect())
     }
+    #[graphql(complexity = "crate::graphql::limits::few(child_complexity)")]
     async fn statuses(&self, ctx: &Context<'_>) -> Result<Vec<Status>> {
         Ok(self
             .def(ctx)?

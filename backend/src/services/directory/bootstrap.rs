@@ -2,7 +2,7 @@
 //! empty database. Both are idempotent, so every start may run them.
 
 use handoff_shared::builtin_roles;
-use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, TransactionTrait};
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
 
 use crate::db::entities::{role, user};
 use crate::error::AppResult;
@@ -29,7 +29,7 @@ pub async fn ensure_builtin_roles(db: &DatabaseConnection) -> AppResult<()> {
                 workflows: g.workflows.clone(),
             })
             .collect();
-        let txn = db.begin().await?;
+        let txn = crate::db::begin_write(db, crate::db::DEFAULT_LOCK_TIMEOUT).await?;
         insert_role(&txn, builtin.key, builtin.name, true, grants).await?;
         txn.commit().await?;
     }

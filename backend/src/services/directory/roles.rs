@@ -12,7 +12,6 @@ use std::collections::HashMap;
 use handoff_shared::Permission;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set,
-    TransactionTrait,
 };
 use serde_json::json;
 
@@ -171,7 +170,7 @@ pub async fn create_role(
 ) -> AppResult<role::Model> {
     check_key("input.key", key)?;
     let now = state.clock.now();
-    let txn = state.db.begin().await?;
+    let txn = state.begin_write().await?;
     let summary: Vec<String> = grants.iter().map(|g| g.permission.clone()).collect();
     let model = insert_role(&txn, key, name, false, grants).await?;
     audit::system_event(
@@ -193,7 +192,7 @@ pub async fn update_role(
     name: Option<String>,
     grants: Option<Vec<GrantInput>>,
 ) -> AppResult<role::Model> {
-    let txn = state.db.begin().await?;
+    let txn = state.begin_write().await?;
     let existing = role::Entity::find()
         .filter(role::Column::Key.eq(key))
         .one(&txn)
@@ -231,7 +230,7 @@ pub async fn update_role(
 }
 
 pub async fn delete_role(state: &AppState, actor: &str, key: &str) -> AppResult<()> {
-    let txn = state.db.begin().await?;
+    let txn = state.begin_write().await?;
     let existing = role::Entity::find()
         .filter(role::Column::Key.eq(key))
         .one(&txn)

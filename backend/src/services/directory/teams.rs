@@ -7,7 +7,6 @@ use std::collections::HashMap;
 
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set,
-    TransactionTrait,
 };
 use serde_json::json;
 
@@ -46,7 +45,7 @@ pub async fn create_team(
         return Err(AppError::invalid("input.name", "is required"));
     }
     let now = state.clock.now();
-    let txn = state.db.begin().await?;
+    let txn = state.begin_write().await?;
     let model = team::ActiveModel {
         id: Set(new_id()),
         key: Set(key.to_owned()),
@@ -80,7 +79,7 @@ pub async fn update_team(
     if name.trim().is_empty() {
         return Err(AppError::invalid("input.name", "is required"));
     }
-    let txn = state.db.begin().await?;
+    let txn = state.begin_write().await?;
     let existing = team::Entity::find()
         .filter(team::Column::Key.eq(key))
         .one(&txn)

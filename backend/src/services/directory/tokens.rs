@@ -14,7 +14,6 @@ use handoff_shared::Permission;
 use rand::RngCore;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set,
-    TransactionTrait,
 };
 use serde_json::json;
 use sha2::{Digest, Sha256};
@@ -106,7 +105,7 @@ pub async fn create_api_token(
     rand::rng().fill_bytes(&mut bytes);
     let secret_body = hex::encode(bytes);
     let now = state.clock.now();
-    let txn = state.db.begin().await?;
+    let txn = state.begin_write().await?;
     role_ids(&txn, &roles, "input.roles").await?;
     let owner_version = user::Entity::find_by_id(owner.user_id.clone())
         .one(&txn)
@@ -148,7 +147,7 @@ pub async fn revoke_api_token(
     actor: &Principal,
     id: &str,
 ) -> AppResult<api_token::Model> {
-    let txn = state.db.begin().await?;
+    let txn = state.begin_write().await?;
     let token = api_token::Entity::find_by_id(id.to_owned())
         .one(&txn)
         .await?

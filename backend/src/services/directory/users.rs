@@ -8,7 +8,6 @@ use crate::db::enums::UserKind;
 use handoff_shared::EventKind;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set,
-    TransactionTrait,
 };
 use serde_json::json;
 
@@ -111,7 +110,7 @@ pub async fn create_user(
     }
     let hash = new_password_hash(input.password, &email).await?;
     let now = state.clock.now();
-    let txn = state.db.begin().await?;
+    let txn = state.begin_write().await?;
     let roles = role_ids(&txn, &input.roles, "input.roles").await?;
     let teams = team_ids(&txn, &input.teams, "input.teams").await?;
     let manager_id = manager_id(&txn, input.manager.as_deref()).await?;
@@ -196,7 +195,7 @@ pub async fn update_user(
         .ok_or_else(|| AppError::not_found("user"))?
         .email;
     let hash = new_password_hash(input.password.clone(), &email).await?;
-    let txn = state.db.begin().await?;
+    let txn = state.begin_write().await?;
     let existing = user::Entity::find_by_id(input.id.clone())
         .one(&txn)
         .await?

@@ -9,7 +9,7 @@ use chrono::Duration;
 use handoff_shared::EventKind;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter,
-    QueryOrder, Set, TransactionTrait,
+    QueryOrder, Set,
 };
 use serde_json::json;
 
@@ -97,7 +97,7 @@ pub async fn create_integration(
         (None, Kind::Chat) => None,
     };
     let now = state.clock.now();
-    let txn = state.db.begin().await?;
+    let txn = state.begin_write().await?;
     let model = integration::ActiveModel {
         id: Set(new_id()),
         key: Set(key.clone()),
@@ -188,7 +188,7 @@ pub async fn update_integration(
         check_url(state, url).await?;
     }
     let now = state.clock.now();
-    let txn = state.db.begin().await?;
+    let txn = state.begin_write().await?;
     let current = integration_for_update(&txn, &input.key).await?;
     let mut active: integration::ActiveModel = current.into();
     if let Some(url) = &input.url {
@@ -233,7 +233,7 @@ pub async fn rotate_secret(
         ));
     }
     let now = state.clock.now();
-    let txn = state.db.begin().await?;
+    let txn = state.begin_write().await?;
     let current = integration_for_update(&txn, key).await?;
     let secret = webhook::generate_secret();
     let previous = current.secret.clone().filter(|_| overlap_minutes > 0);

@@ -10,7 +10,6 @@ use handoff_shared::Permission;
 use rand::RngCore;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set,
-    TransactionTrait,
 };
 use serde_json::json;
 use sha2::{Digest, Sha256};
@@ -64,7 +63,7 @@ pub async fn create_inbound_hook(
     let secret = signed.then(webhook::generate_secret);
     let now = state.clock.now();
     let hook_id = new_id();
-    let txn = state.db.begin().await?;
+    let txn = state.begin_write().await?;
     let service = user::ActiveModel {
         id: Set(new_id()),
         email: Set(format!("hook-{hook_id}@hooks.handoff.invalid")),
@@ -123,7 +122,7 @@ pub async fn revoke_inbound_hook(
     id: &str,
 ) -> AppResult<inbound_hook::Model> {
     let now = state.clock.now();
-    let txn = state.db.begin().await?;
+    let txn = state.begin_write().await?;
     let res = txn
         .execute_raw(statement(
             &txn,

@@ -18,7 +18,7 @@ use crate::engine::fields::title_of;
 use crate::error::{AppError, AppResult};
 use crate::services::change::{Change, Lock};
 use crate::services::facts::Requester;
-use crate::services::{access, approvals};
+use crate::services::{access, approvals, rules};
 use crate::state::AppState;
 
 /// Checks that `user`-type fields name existing active users.
@@ -74,8 +74,26 @@ pub(super) async fn merge_fields(
             merged.insert(k.clone(), v.clone());
         }
     }
-    let merged = validate_fields(def, &Value::Object(merged), form, FormMode::Update)
-        .map_err(AppError::invalid_all)?;
+    // The form's conditions run off the async runtime (`rules`), on owned copies.
+    let merged = rules::run({
+        let def = def.clone();
+        let (email, team) = (
+            form.requester_email.to_owned(),
+            form.requester_team.map(str::to_owned),
+        );
+        let (priority, now) = (form.priority, form.now);
+        move || {
+            let form = FormContext {
+                priority,
+                requester_email: &email,
+                requester_team: team.as_deref(),
+                now,
+            };
+            validate_fields(&def, &Value::Object(merged), &form, FormMode::Update)
+        }
+    })
+    .await?
+    .map_err(AppError::invalid_all)?;
     check_user_fields(db, def, &merged).await?;
     let mut changes = Map::new();
     let keys: std::collections::BTreeSet<&String> = current.keys().chain(merged.keys()).collect();

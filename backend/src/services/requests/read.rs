@@ -7,10 +7,10 @@ use serde_json::{Map, Value};
 use super::relation;
 use crate::auth::Principal;
 use crate::db::entities::request;
-use crate::engine::transitions;
+use crate::engine::transitions::{self, Relation};
 use crate::error::{AppError, AppResult};
-use crate::services::access;
 use crate::services::facts::Requester;
+use crate::services::{access, rules};
 use crate::state::AppState;
 
 /// Loads a request the caller may read, or `NOT_FOUND` (never revealing that it exists).
@@ -45,17 +45,37 @@ pub async fn available_transitions(
     def: &Definition,
 ) -> AppResult<Vec<Transition>> {
     let fields: Map<String, Value> = serde_json::from_str(&req.fields)?;
-    // The requester is only looked up when a guard needs them.
-    let requester = if def.transitions.iter().any(|t| t.guard.is_some()) {
-        Requester::of(&state.db, req).await?
-    } else {
-        Requester::default()
-    };
-    let ctx = requester.expr(def, &fields, req, state.clock.now());
-    Ok(
-        transitions::available(def, &req.status, &relation(p, req), &ctx)
+    let rel = relation(p, req);
+    let now = state.clock.now();
+    if def.transitions.iter().all(|t| t.guard.is_none()) {
+        // No expression to evaluate, so no requester to look up and nothing to move off the
+        // runtime.
+        let requester = Requester::default();
+        let ctx = requester.expr(def, &fields, req, now);
+        return Ok(transitions::available(def, &req.status, &rel, &ctx)
             .into_iter()
             .cloned()
-            .collect(),
-    )
+            .collect());
+    }
+    let requester = Requester::of(&state.db, req).await?;
+    // Guards are expressions: they run off the async runtime (`rules`), on owned copies.
+    let roles = rel.roles.to_vec();
+    let (is_requester, is_assignee, in_team, can_work) =
+        (rel.is_requester, rel.is_assignee, rel.in_team, rel.can_work);
+    let (def, req) = (def.clone(), req.clone());
+    rules::run(move || {
+        let ctx = requester.expr(&def, &fields, &req, now);
+        let rel = Relation {
+            is_requester,
+            is_assignee,
+            in_team,
+            roles: &roles,
+            can_work,
+        };
+        transitions::available(&def, &req.status, &rel, &ctx)
+            .into_iter()
+            .cloned()
+            .collect()
+    })
+    .await
 }

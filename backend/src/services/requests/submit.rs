@@ -2,15 +2,15 @@
 //! approval when that status is the approval status). The same idempotency key from the same
 //! requester answers the request it first created.
 
+use chrono::{DateTime, Utc};
 use handoff_shared::EventKind;
+use handoff_shared::Problem;
 use handoff_shared::expr::ExprContext;
 use handoff_shared::form::{FormContext, FormMode, validate_fields};
-use handoff_shared::routing::route;
+use handoff_shared::routing::{RoutingOutcome, route};
 use handoff_shared::{Permission, definition::Definition};
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set, TransactionTrait,
-};
-use serde_json::{Value, json};
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
+use serde_json::{Map, Value, json};
 
 use super::MAX_IDEMPOTENCY_KEY;
 use super::fields::check_user_fields;
@@ -21,7 +21,7 @@ use crate::db::{new_id, statement};
 use crate::engine::{events, fields::title_of};
 use crate::error::{AppError, AppResult};
 use crate::services::change::Change;
-use crate::services::{actions, directory, workflows};
+use crate::services::{actions, directory, rules, workflows};
 use crate::state::AppState;
 
 /// What `submitRequest` takes.
@@ -30,6 +30,33 @@ pub struct SubmitInput {
     pub workflow: String,
     pub fields: Value,
     pub idempotency_key: Option<String>,
+}
+
+/// The form validated, and where routing sends it: the rules of a submission, pure.
+fn validate_and_route(
+    def: &Definition,
+    input: &Value,
+    requester_email: &str,
+    requester_team: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<(Map<String, Value>, RoutingOutcome), Vec<Problem>> {
+    let form_ctx = FormContext {
+        priority: None,
+        requester_email,
+        requester_team,
+        now,
+    };
+    let fields = validate_fields(def, input, &form_ctx, FormMode::Intake)?;
+    let ctx = ExprContext {
+        definition: def,
+        fields: &fields,
+        priority: None,
+        requester_email,
+        requester_team,
+        now,
+    };
+    let routing = route(def, &ctx);
+    Ok((fields, routing))
 }
 
 /// Submits a request; see the module doc.
@@ -60,28 +87,19 @@ pub async fn submit(
     }
     let def = workflows::definition_of(state, &wf)?;
     let now = state.clock.now();
-    let team = p.teams.first().map(String::as_str);
-    let form_ctx = FormContext {
-        priority: None,
-        requester_email: &p.email,
-        requester_team: team,
-        now,
-    };
-    let fields = validate_fields(&def, &input.fields, &form_ctx, FormMode::Intake)
-        .map_err(AppError::invalid_all)?;
+    let (fields, routing) = rules::run({
+        let def = def.clone();
+        let email = p.email.clone();
+        let team = p.teams.first().cloned();
+        let input_fields = input.fields;
+        move || validate_and_route(&def, &input_fields, &email, team.as_deref(), now)
+    })
+    .await?
+    .map_err(AppError::invalid_all)?;
     check_user_fields(&state.db, &def, &fields).await?;
-    let ctx = ExprContext {
-        definition: &def,
-        fields: &fields,
-        priority: None,
-        requester_email: &p.email,
-        requester_team: team,
-        now,
-    };
-    let routing = route(&def, &ctx);
     let first = first_status(&def)?;
 
-    let txn = state.db.begin().await?;
+    let txn = state.begin_write().await?;
     // The counter row is the first write, so concurrent submissions of one prefix serialise on
     // it and a rolled-back submission gives its number back: numbers have no gaps.
     let row = txn
