@@ -1,5 +1,6 @@
 //! Storage: migration 000003's foreign keys and approvers join table, run on data the
-//! application wrote under the schema before it (the way an upgrade meets a real database).
+//! application wrote under the schema before it (the way an upgrade meets a real database);
+//! typed JSON columns that refuse a stored document they cannot read.
 
 use std::collections::BTreeSet;
 
@@ -373,4 +374,45 @@ async fn the_approvers_table_answers_which_steps_and_requests_a_person_may_decid
     assert_eq!(rows, [(step.clone(), erin_id)]);
     approvers::replace(&db, step, &[]).await.unwrap();
     assert!(approver_rows(&db).await.iter().all(|(s, _)| s != step));
+}
+
+#[tokio::test]
+async fn unreadable_field_values_are_an_internal_error_never_an_empty_form() {
+    let app = TestApp::spawn().await;
+    let db = &app.state.db;
+    let alice = app.login(ALICE).await;
+    let bob = app.login(BOB).await;
+    let r = app
+        .submit(&alice, "purchase-request", small_purchase())
+        .await;
+    for unreadable in ["[1, 2]", "{oops", ""] {
+        exec(
+            db,
+            "UPDATE requests SET fields = $1 WHERE id = $2",
+            vec![unreadable.into(), r["id"].as_str().unwrap().into()],
+        )
+        .await
+        .unwrap();
+        for (token, query, vars) in [
+            (
+                &alice,
+                "query($id: ID) { request(id: $id) { fields } }",
+                json!({"id": r["id"]}),
+            ),
+            (
+                &alice,
+                "{ requests(first: 5) { edges { node { id } } } }",
+                json!({}),
+            ),
+            (
+                &bob,
+                TRANSITION,
+                json!({"input": {"requestId": r["id"], "transition": "send_for_approval"}}),
+            ),
+        ] {
+            let (code, err) = app.fails(Some(token), query, vars).await;
+            assert_eq!(code, "INTERNAL", "{unreadable:?}, {query}: {err}");
+            assert_eq!(err["message"], "internal error", "{err}");
+        }
+    }
 }

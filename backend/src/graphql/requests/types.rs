@@ -144,9 +144,7 @@ impl Request {
     }
     /// Field values by key (money as decimal strings).
     async fn fields(&self) -> Result<Json<serde_json::Value>> {
-        Ok(Json(
-            serde_json::from_str(&self.0.fields).map_err(AppError::from)?,
-        ))
+        Ok(Json(serde_json::Value::Object(self.0.fields.0.clone())))
     }
     /// Increases with every change; pass it as `expectedVersion` to refuse stale edits.
     async fn version(&self) -> i32 {
@@ -296,9 +294,7 @@ impl Event {
         self.0.at
     }
     async fn data(&self) -> Result<Json<serde_json::Value>> {
-        Ok(Json(
-            serde_json::from_str(&self.0.data).map_err(AppError::from)?,
-        ))
+        Ok(Json(self.0.data.value().map_err(AppError::from)?))
     }
     /// SHA-256 chaining this event to `prevHash`.
     async fn hash(&self) -> &str {

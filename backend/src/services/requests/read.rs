@@ -2,7 +2,6 @@
 
 use handoff_shared::definition::{Definition, Transition};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
-use serde_json::{Map, Value};
 
 use super::relation;
 use crate::auth::Principal;
@@ -44,14 +43,13 @@ pub async fn available_transitions(
     req: &request::Model,
     def: &Definition,
 ) -> AppResult<Vec<Transition>> {
-    let fields: Map<String, Value> = serde_json::from_str(&req.fields)?;
     // The requester is only looked up when a guard needs them.
     let requester = if def.transitions.iter().any(|t| t.guard.is_some()) {
         Requester::of(&state.db, req).await?
     } else {
         Requester::default()
     };
-    let ctx = requester.expr(def, &fields, req, state.clock.now());
+    let ctx = requester.expr(def, &req.fields.0, req, state.clock.now());
     Ok(
         transitions::available(def, &req.status, &relation(p, req), &ctx)
             .into_iter()
