@@ -63,26 +63,27 @@ impl From<Priority> for DefPriority {
     }
 }
 
-#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
-pub enum ApprovalState {
-    Pending,
-    Active,
-    Approved,
-    Rejected,
-    Skipped,
+/// Declares the GraphQL `ApprovalState` from the shared table of approval states (variants and
+/// their descriptions), with the conversion from the stored column.
+macro_rules! approval_state_enum {
+    ({ $( $(#[$doc:meta])* $variant:ident = $value:literal, )+ }) => {
+        /// Where an approval step is in its round.
+        #[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+        pub enum ApprovalState {
+            $( $(#[$doc])* #[graphql(name = $value)] $variant, )+
+        }
+
+        impl From<Stored> for ApprovalState {
+            fn from(s: Stored) -> Self {
+                match s {
+                    $(Stored::$variant => Self::$variant,)+
+                }
+            }
+        }
+    };
 }
 
-impl From<Stored> for ApprovalState {
-    fn from(s: Stored) -> Self {
-        match s {
-            Stored::Pending => Self::Pending,
-            Stored::Active => Self::Active,
-            Stored::Approved => Self::Approved,
-            Stored::Rejected => Self::Rejected,
-            Stored::Skipped => Self::Skipped,
-        }
-    }
-}
+handoff_shared::for_each_approval_state!(approval_state_enum! {});
 
 /// The request with this id if the caller may read it, else `None` (never `FORBIDDEN`: a
 /// request the caller may not read is one they cannot know exists).
