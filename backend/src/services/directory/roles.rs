@@ -19,10 +19,9 @@ use serde_json::json;
 use crate::db::entities::{role, role_permission, user_role};
 use crate::db::new_id;
 use crate::error::{AppError, AppResult, Duplicate, OnDuplicate};
-use crate::services::audit;
+use crate::services::{audit, check_key};
 use crate::state::AppState;
 
-use super::check_key;
 use super::signin::end_credentials;
 
 /// A permission grant as admins write it.
