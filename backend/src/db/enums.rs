@@ -21,11 +21,10 @@
 
 use sea_orm::entity::prelude::*;
 
-use handoff_shared::UnknownValue;
-
 /// Declares a string-backed column enum: the SeaORM derive with one `string_value` per
-/// variant, plus `ALL`, `as_str` (no allocation, unlike `ActiveEnum::to_value`), `FromStr` with
-/// [`UnknownValue`] and `Display`, all from one table so a stored name is written once.
+/// variant, plus what every closed list of names has (`handoff_shared::impl_closed_list!`):
+/// `ALL`, `as_str` (no allocation, unlike `ActiveEnum::to_value`), `FromStr` with
+/// [`UnknownValue`](handoff_shared::UnknownValue) and `Display`, all from one table so a stored name is written once.
 macro_rules! string_column {
     (
         $(#[$meta:meta])*
@@ -40,35 +39,7 @@ macro_rules! string_column {
             $( $(#[$vmeta])* #[sea_orm(string_value = $value)] $variant, )+
         }
 
-        impl $name {
-            /// Every value, in declaration order.
-            pub const ALL: &'static [$name] = &[$($name::$variant),+];
-
-            /// The stored string.
-            pub fn as_str(self) -> &'static str {
-                match self {
-                    $($name::$variant => $value,)+
-                }
-            }
-        }
-
-        impl std::str::FromStr for $name {
-            type Err = UnknownValue;
-
-            fn from_str(s: &str) -> Result<Self, UnknownValue> {
-                Self::ALL
-                    .iter()
-                    .copied()
-                    .find(|v| v.as_str() == s)
-                    .ok_or_else(|| UnknownValue::new($what, s))
-            }
-        }
-
-        impl std::fmt::Display for $name {
-            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
+        handoff_shared::impl_closed_list!($name ($what) { $( $variant = $value, )+ });
     };
 }
 
@@ -203,6 +174,7 @@ mod tests {
     use std::fmt::Debug;
     use std::str::FromStr;
 
+    use handoff_shared::UnknownValue;
     use sea_orm::ActiveEnum;
     use sea_orm::sea_query::{Value, ValueType};
 
