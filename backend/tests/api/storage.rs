@@ -9,7 +9,7 @@ use handoff_backend::services::audit;
 use handoff_migrations::Migrator;
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbErr, SqlErr, Value as DbValue};
 use sea_orm_migration::MigratorTrait;
-use serde_json::json;
+use serde_json::{Value, json};
 
 use crate::helpers::*;
 use crate::workflows::simple_definition;
@@ -62,6 +62,16 @@ async fn approvers_in_json(db: &DatabaseConnection) -> BTreeSet<(String, String)
     pairs
 }
 
+/// Publishes `fk-test` (one finance approval step under `policy`) and submits a request of it
+/// as Alice; answers the request.
+async fn submit_fk_test(app: &TestApp, policy: &str) -> Value {
+    let admin = app.login(ADMIN).await;
+    let definition = simple_definition("fk-test", "FKT", policy, "role:finance-approver");
+    app.publish(&admin, &definition).await;
+    let alice = app.login(ALICE).await;
+    app.submit(&alice, "fk-test", json!({"title": "t"})).await
+}
+
 fn is_foreign_key_violation(result: Result<(), DbErr>) -> bool {
     matches!(
         result.as_ref().map_err(DbErr::sql_err),
@@ -84,16 +94,10 @@ async fn foreign_keys_and_the_approvers_table_take_over_data_written_before_them
     )
     .await
     .unwrap();
-    let admin = app.login(ADMIN).await;
-    app.publish(
-        &admin,
-        &simple_definition("fk-test", "FKT", "all", "role:finance-approver"),
-    )
-    .await;
+    let r = submit_fk_test(&app, "all").await;
     let alice = app.login(ALICE).await;
     let erin = app.login(ERIN).await;
     let carol = app.login(CAROL).await;
-    let r = app.submit(&alice, "fk-test", json!({"title": "t"})).await;
     let id = r["id"].as_str().unwrap().to_owned();
     app.submit(&alice, "purchase-request", large_purchase())
         .await;
@@ -258,14 +262,7 @@ async fn the_foreign_key_migration_refuses_rows_that_name_nothing_and_changes_no
 async fn the_foreign_key_migration_can_be_rolled_back_and_run_again() {
     let app = TestApp::spawn().await;
     let db = app.state.db.clone();
-    let admin = app.login(ADMIN).await;
-    app.publish(
-        &admin,
-        &simple_definition("fk-test", "FKT", "any", "role:finance-approver"),
-    )
-    .await;
-    let alice = app.login(ALICE).await;
-    app.submit(&alice, "fk-test", json!({"title": "t"})).await;
+    submit_fk_test(&app, "any").await;
     let dangling = || {
         exec(
             &db,
@@ -321,14 +318,8 @@ async fn the_approvers_table_answers_which_steps_and_requests_a_person_may_decid
 
     let app = TestApp::spawn().await;
     let db = app.state.db.clone();
-    let admin = app.login(ADMIN).await;
-    app.publish(
-        &admin,
-        &simple_definition("fk-test", "FKT", "any", "role:finance-approver"),
-    )
-    .await;
+    let r = submit_fk_test(&app, "any").await;
     let alice = app.login(ALICE).await;
-    let r = app.submit(&alice, "fk-test", json!({"title": "t"})).await;
     let id = r["id"].as_str().unwrap().to_owned();
     // Fill the table for the new steps the way the services will when they activate a step.
     let steps = approval_step::Entity::find()
