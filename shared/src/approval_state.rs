@@ -4,80 +4,47 @@
 //! the first release and what the GraphQL `ApprovalState` enum sends, so the stored value, the
 //! wire value and this type's serde form are one string and no data is rewritten.
 
-use std::fmt;
-use std::str::FromStr;
-
-use serde::{Deserialize, Serialize};
-
-use crate::UnknownValue;
-
-/// Where an approval step is in its round.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
-pub enum ApprovalState {
-    /// Applies to the round but waits for the steps before it.
-    Pending,
-    /// The step being decided now; its approvers are resolved.
-    Active,
-    /// Reached approval under its policy.
-    Approved,
-    /// Rejected under its policy; the round ends rejected.
-    Rejected,
-    /// Does not apply (its condition was false), or the round ended before it was reached.
-    Skipped,
+/// The table of approval states, in the order a step can pass through them; see
+/// [`for_each_event_kind!`](crate::for_each_event_kind) for how it is expanded. The server's
+/// column type for `approval_steps.state` and its GraphQL `ApprovalState` come from it too.
+#[macro_export]
+macro_rules! for_each_approval_state {
+    ($then:ident ! { $($prefix:tt)* }) => {
+        $then! { $($prefix)* {
+            /// Applies to the round but waits for the steps before it.
+            Pending = "PENDING",
+            /// The step being decided now; its approvers are resolved.
+            Active = "ACTIVE",
+            /// Reached approval under its policy.
+            Approved = "APPROVED",
+            /// Rejected under its policy; the round ends rejected.
+            Rejected = "REJECTED",
+            /// Does not apply (its condition was false), or the round ended before it.
+            Skipped = "SKIPPED",
+        } }
+    };
 }
 
+for_each_approval_state!(closed_list! {
+    /// Where an approval step is in its round.
+    pub enum ApprovalState ("approval state")
+});
+
 impl ApprovalState {
-    /// Every state, in the order a step can pass through them.
-    pub const ALL: [ApprovalState; 5] = [
-        ApprovalState::Pending,
-        ApprovalState::Active,
-        ApprovalState::Approved,
-        ApprovalState::Rejected,
-        ApprovalState::Skipped,
-    ];
-
-    /// The stored name (`approval_steps.state`), as the API shows it.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ApprovalState::Pending => "PENDING",
-            ApprovalState::Active => "ACTIVE",
-            ApprovalState::Approved => "APPROVED",
-            ApprovalState::Rejected => "REJECTED",
-            ApprovalState::Skipped => "SKIPPED",
-        }
-    }
-
     /// Whether the step still waits for a decision (pending or active).
     pub fn is_open(self) -> bool {
         matches!(self, ApprovalState::Pending | ApprovalState::Active)
     }
 }
 
-impl FromStr for ApprovalState {
-    type Err = UnknownValue;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Self::ALL
-            .into_iter()
-            .find(|state| state.as_str() == s)
-            .ok_or_else(|| UnknownValue::new("approval state", s))
-    }
-}
-
-impl fmt::Display for ApprovalState {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::UnknownValue;
 
     #[test]
     fn every_approval_state_round_trips_through_its_name_and_serde() {
-        for state in ApprovalState::ALL {
+        for &state in ApprovalState::ALL {
             assert_eq!(state.as_str().parse::<ApprovalState>(), Ok(state));
             let json = serde_json::to_value(state).unwrap();
             assert_eq!(json, serde_json::Value::String(state.as_str().to_owned()));
@@ -99,7 +66,8 @@ mod tests {
     #[test]
     fn only_pending_and_active_steps_are_open() {
         let open: Vec<_> = ApprovalState::ALL
-            .into_iter()
+            .iter()
+            .copied()
             .filter(|s| s.is_open())
             .collect();
         assert_eq!(open, [ApprovalState::Pending, ApprovalState::Active]);

@@ -11,6 +11,10 @@
 
 #![warn(missing_docs)]
 
+// First: the modules below expand `closed_list!`.
+#[macro_use]
+mod closed_list;
+
 pub mod approval_state;
 pub mod calendar;
 pub mod definition;

@@ -1,7 +1,8 @@
 //! SeaORM entities, one module per table. They are storage shapes only: GraphQL types are
 //! built from them in `graphql/<area>/types.rs`, never exposed directly.
 //!
-//! Ids are UUIDv7 strings; JSON documents are text columns (see the migrations crate).
+//! Ids are UUIDv7 strings; JSON documents are text columns (see the migrations crate), read and
+//! written through the typed column types of `db::json`.
 
 macro_rules! entity_boilerplate {
     () => {
@@ -189,7 +190,7 @@ pub mod request {
         pub assignee_id: Option<String>,
         pub requester_id: String,
         /// JSON object of field values, validated against the workflow version.
-        pub fields: String,
+        pub fields: crate::db::json::FieldValues,
         pub version: i32,
         pub rework_count: i32,
         pub idempotency_key: Option<String>,
@@ -270,7 +271,8 @@ pub mod event {
         pub kind: crate::db::enums::EventKind,
         pub actor_id: Option<String>,
         pub at: DateTimeUtc,
-        pub data: String,
+        /// What happened, as a JSON document; its exact text is hashed (`engine::hash`).
+        pub data: crate::db::json::JsonText,
         pub prev_hash: String,
         pub hash: String,
         /// How `hash` was computed: 1 for events written before the request id was covered,
@@ -327,7 +329,8 @@ pub mod outbox {
         pub kind: crate::db::enums::DeliveryKind,
         /// The integration key (webhook) or the notified audience.
         pub target: String,
-        pub payload: String,
+        /// The JSON body to send, fixed when the row was queued: every attempt sends these bytes.
+        pub payload: crate::db::json::JsonText,
         pub state: crate::db::enums::DeliveryState,
         pub attempts: i32,
         pub next_attempt_at: DateTimeUtc,

@@ -12,17 +12,19 @@
 //! (`StatusCategory`, `Priority`, `ApprovalState`, `EventKind`); the column types here convert
 //! to and from them losslessly, so the rest of the code keeps using the shared enums and only
 //! storage code sees these. The conversions are exhaustive `match`es both ways: a variant
-//! added on one side does not compile until the other side has it.
+//! added on one side does not compile until the other side has it. `EventKind` and
+//! `ApprovalState` are not written here at all: they are generated from the shared crate's
+//! tables (`handoff_shared::for_each_event_kind!`, `for_each_approval_state!`), so a new kind
+//! of event is one edit there.
 //!
 //! These types are storage shapes: GraphQL never exposes them.
 
 use sea_orm::entity::prelude::*;
 
-use handoff_shared::UnknownValue;
-
 /// Declares a string-backed column enum: the SeaORM derive with one `string_value` per
-/// variant, plus `ALL`, `as_str` (no allocation, unlike `ActiveEnum::to_value`), `FromStr` with
-/// [`UnknownValue`] and `Display`, all from one table so a stored name is written once.
+/// variant, plus what every closed list of names has (`handoff_shared::impl_closed_list!`):
+/// `ALL`, `as_str` (no allocation, unlike `ActiveEnum::to_value`), `FromStr` with
+/// [`UnknownValue`](handoff_shared::UnknownValue) and `Display`, all from one table so a stored name is written once.
 macro_rules! string_column {
     (
         $(#[$meta:meta])*
@@ -37,35 +39,7 @@ macro_rules! string_column {
             $( $(#[$vmeta])* #[sea_orm(string_value = $value)] $variant, )+
         }
 
-        impl $name {
-            /// Every value, in declaration order.
-            pub const ALL: &'static [$name] = &[$($name::$variant),+];
-
-            /// The stored string.
-            pub fn as_str(self) -> &'static str {
-                match self {
-                    $($name::$variant => $value,)+
-                }
-            }
-        }
-
-        impl std::str::FromStr for $name {
-            type Err = UnknownValue;
-
-            fn from_str(s: &str) -> Result<Self, UnknownValue> {
-                Self::ALL
-                    .iter()
-                    .copied()
-                    .find(|v| v.as_str() == s)
-                    .ok_or_else(|| UnknownValue::new($what, s))
-            }
-        }
-
-        impl std::fmt::Display for $name {
-            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
+        handoff_shared::impl_closed_list!($name ($what) { $( $variant = $value, )+ });
     };
 }
 
@@ -92,9 +66,30 @@ macro_rules! same_as_shared {
     };
 }
 
-string_column! {
+/// A column enum with the variants of a shared enum and the conversions both ways. Where the
+/// shared crate keeps its list as a table (`handoff_shared::for_each_event_kind!`,
+/// `for_each_approval_state!`), the table is expanded here and no variant is written in this
+/// file.
+macro_rules! twin_column {
+    (
+        $(#[$meta:meta])*
+        pub enum $name:ident ($what:literal) twin of $shared:path {
+            $( $(#[$vmeta:meta])* $variant:ident = $value:literal, )+
+        }
+    ) => {
+        string_column! {
+            $(#[$meta])*
+            pub enum $name ($what) {
+                $( $(#[$vmeta])* $variant = $value, )+
+            }
+        }
+        same_as_shared!($name, $shared, [$($variant),+]);
+    };
+}
+
+twin_column! {
     /// `requests.category`: the category of the request's current status.
-    pub enum StatusCategory ("status category") {
+    pub enum StatusCategory ("status category") twin of handoff_shared::StatusCategory {
         /// Not yet picked up.
         Open = "open",
         /// Being worked on.
@@ -105,15 +100,10 @@ string_column! {
         Done = "done",
     }
 }
-same_as_shared!(
-    StatusCategory,
-    handoff_shared::StatusCategory,
-    [Open, Active, Waiting, Done]
-);
 
-string_column! {
+twin_column! {
     /// `requests.priority`.
-    pub enum Priority ("priority") {
+    pub enum Priority ("priority") twin of handoff_shared::Priority {
         /// Low.
         Low = "low",
         /// Normal.
@@ -124,32 +114,11 @@ string_column! {
         Urgent = "urgent",
     }
 }
-same_as_shared!(
-    Priority,
-    handoff_shared::Priority,
-    [Low, Normal, High, Urgent]
-);
 
-string_column! {
+handoff_shared::for_each_approval_state!(twin_column! {
     /// `approval_steps.state`. Upper case, as stored since the first release.
-    pub enum ApprovalState ("approval state") {
-        /// Waits for the steps before it.
-        Pending = "PENDING",
-        /// Being decided.
-        Active = "ACTIVE",
-        /// Approved under its policy.
-        Approved = "APPROVED",
-        /// Rejected under its policy.
-        Rejected = "REJECTED",
-        /// Not applicable, or the round ended first.
-        Skipped = "SKIPPED",
-    }
-}
-same_as_shared!(
-    ApprovalState,
-    handoff_shared::ApprovalState,
-    [Pending, Active, Approved, Rejected, Skipped]
-);
+    pub enum ApprovalState ("approval state") twin of handoff_shared::ApprovalState
+});
 
 string_column! {
     /// `outbox.state`: where a delivery is (see `jobs::outbox`).
@@ -195,122 +164,17 @@ string_column! {
     }
 }
 
-string_column! {
+handoff_shared::for_each_event_kind!(twin_column! {
     /// `events.kind`: see [`handoff_shared::EventKind`] for what each records.
-    pub enum EventKind ("event kind") {
-        /// `submitted`.
-        Submitted = "submitted",
-        /// `routed`.
-        Routed = "routed",
-        /// `transitioned`.
-        Transitioned = "transitioned",
-        /// `approval_round_started`.
-        ApprovalRoundStarted = "approval_round_started",
-        /// `approval_started`.
-        ApprovalStarted = "approval_started",
-        /// `approval_cancelled`.
-        ApprovalCancelled = "approval_cancelled",
-        /// `decided`.
-        Decided = "decided",
-        /// `step_completed`.
-        StepCompleted = "step_completed",
-        /// `approved`.
-        Approved = "approved",
-        /// `rejected`.
-        Rejected = "rejected",
-        /// `approval_restarted`.
-        ApprovalRestarted = "approval_restarted",
-        /// `fields_updated`.
-        FieldsUpdated = "fields_updated",
-        /// `commented`.
-        Commented = "commented",
-        /// `assigned`.
-        Assigned = "assigned",
-        /// `delivery_succeeded`.
-        DeliverySucceeded = "delivery_succeeded",
-        /// `delivery_failed`.
-        DeliveryFailed = "delivery_failed",
-        /// `delivery_retried`.
-        DeliveryRetried = "delivery_retried",
-        /// `user_created`.
-        UserCreated = "user_created",
-        /// `user_updated`.
-        UserUpdated = "user_updated",
-        /// `team_created`.
-        TeamCreated = "team_created",
-        /// `team_updated`.
-        TeamUpdated = "team_updated",
-        /// `role_created`.
-        RoleCreated = "role_created",
-        /// `role_updated`.
-        RoleUpdated = "role_updated",
-        /// `role_deleted`.
-        RoleDeleted = "role_deleted",
-        /// `api_token_created`.
-        ApiTokenCreated = "api_token_created",
-        /// `api_token_revoked`.
-        ApiTokenRevoked = "api_token_revoked",
-        /// `integration_created`.
-        IntegrationCreated = "integration_created",
-        /// `integration_updated`.
-        IntegrationUpdated = "integration_updated",
-        /// `integration_secret_rotated`.
-        IntegrationSecretRotated = "integration_secret_rotated",
-        /// `integration_disabled`.
-        IntegrationDisabled = "integration_disabled",
-        /// `inbound_hook_created`.
-        InboundHookCreated = "inbound_hook_created",
-        /// `inbound_hook_revoked`.
-        InboundHookRevoked = "inbound_hook_revoked",
-        /// `workflow_published`.
-        WorkflowPublished = "workflow_published",
-    }
-}
-same_as_shared!(
-    EventKind,
-    handoff_shared::EventKind,
-    [
-        Submitted,
-        Routed,
-        Transitioned,
-        ApprovalRoundStarted,
-        ApprovalStarted,
-        ApprovalCancelled,
-        Decided,
-        StepCompleted,
-        Approved,
-        Rejected,
-        ApprovalRestarted,
-        FieldsUpdated,
-        Commented,
-        Assigned,
-        DeliverySucceeded,
-        DeliveryFailed,
-        DeliveryRetried,
-        UserCreated,
-        UserUpdated,
-        TeamCreated,
-        TeamUpdated,
-        RoleCreated,
-        RoleUpdated,
-        RoleDeleted,
-        ApiTokenCreated,
-        ApiTokenRevoked,
-        IntegrationCreated,
-        IntegrationUpdated,
-        IntegrationSecretRotated,
-        IntegrationDisabled,
-        InboundHookCreated,
-        InboundHookRevoked,
-        WorkflowPublished,
-    ]
-);
+    pub enum EventKind ("event kind") twin of handoff_shared::EventKind
+});
 
 #[cfg(test)]
 mod tests {
     use std::fmt::Debug;
     use std::str::FromStr;
 
+    use handoff_shared::UnknownValue;
     use sea_orm::ActiveEnum;
     use sea_orm::sea_query::{Value, ValueType};
 
@@ -386,7 +250,7 @@ mod tests {
         });
         check_twin(
             ApprovalState::ALL,
-            &handoff_shared::ApprovalState::ALL,
+            handoff_shared::ApprovalState::ALL,
             handoff_shared::ApprovalState::as_str,
         );
         check_twin(

@@ -12,18 +12,26 @@
 //! PostgreSQL. Instead each type here is a `DeriveValueType` over `String`: it reads and writes
 //! the text like any string column and parses or prints it at the edge. No column changes.
 //!
-//! Text that does not parse is an error (`DbErr::TryIntoErr` naming the type), never an empty
-//! default.
+//! Text that does not parse is an error (`DbErr::TryIntoErr` naming the type, which the
+//! services surface as one `INTERNAL` error, logged once), never an empty default.
 //!
 //! # Verbatim text where bytes matter
 //!
 //! `events.data` is an input of each event's hash, and `outbox.payload` is the exact body that
 //! is signed and sent (every retry must send the same bytes). Parsing and printing again gives
 //! the same text for what `serde_json` wrote, but "the same in practice" is not the invariant
-//! the hash chain needs, so [`JsonText`] keeps the stored text next to its parsed value and
-//! writes back that text unchanged.
+//! the hash chain needs, so [`JsonText`] holds the stored text itself: it is printed once, from
+//! a `serde_json::Value`, when the event or delivery is made, and from then on read and written
+//! unchanged. It parses only when asked for its value ([`JsonText::value`]), for two reasons:
+//! `audit verify` and the delivery worker work on the bytes and never need the value (so an
+//! edited, unparseable event is reported as a break by its hash instead of stopping the
+//! verification, and one bad row cannot stop the worker's batch), and verifying a long trail
+//! does not parse every event. Its parse error is the very `DbErr` a read would give.
 
-use sea_orm::DeriveValueType;
+use std::convert::Infallible;
+use std::sync::Arc;
+
+use sea_orm::{DbErr, DeriveValueType};
 use serde_json::{Map, Value};
 
 /// A JSON object of field values (`requests.fields`), keyed by field key.
@@ -72,48 +80,45 @@ impl StringList {
     }
 }
 
-/// A JSON document kept with the exact text it was stored as (`events.data`,
-/// `outbox.payload`): reading parses it, writing stores the original text unchanged.
+/// A JSON document kept as the exact text it was stored as (`events.data`,
+/// `outbox.payload`): made once from a value, then read and written back byte for byte.
 #[derive(Debug, Clone, PartialEq, Eq, DeriveValueType)]
 #[sea_orm(
     value_type = "String",
-    from_str = "JsonText::from_json",
-    to_str = "JsonText::to_json"
+    from_str = "JsonText::from_stored",
+    to_str = "JsonText::to_stored"
 )]
-pub struct JsonText {
-    text: String,
-    value: Value,
-}
+pub struct JsonText(String);
 
 impl JsonText {
-    /// A new document; its text is `value` printed once, compactly.
-    pub fn new(value: Value) -> Self {
-        Self {
-            text: value.to_string(),
-            value,
-        }
-    }
-
-    /// Parses stored text, keeping it as it is.
-    pub fn from_json(text: &str) -> Result<Self, serde_json::Error> {
-        Ok(Self {
-            value: serde_json::from_str(text)?,
-            text: text.to_owned(),
-        })
+    /// A new document; its text is `value` printed once, compactly (what `serde_json::to_string`
+    /// prints).
+    pub fn new(value: &Value) -> Self {
+        Self(value.to_string())
     }
 
     /// The stored text, byte for byte (hash inputs, signed bodies).
     pub fn text(&self) -> &str {
-        &self.text
+        &self.0
     }
 
-    /// The parsed document.
-    pub fn value(&self) -> &Value {
-        &self.value
+    /// The parsed document. Text that is not JSON is the error reading a typed column gives
+    /// (`DbErr::TryIntoErr` into `JsonText`), an `INTERNAL` error to the services.
+    pub fn value(&self) -> Result<Value, DbErr> {
+        serde_json::from_str(&self.0).map_err(|err| DbErr::TryIntoErr {
+            from: "String",
+            into: "JsonText",
+            source: Arc::new(err),
+        })
     }
 
-    fn to_json(&self) -> String {
-        self.text.clone()
+    /// Reading keeps the text as it is, without parsing it (see the module doc).
+    fn from_stored(text: &str) -> Result<Self, Infallible> {
+        Ok(Self(text.to_owned()))
+    }
+
+    fn to_stored(&self) -> String {
+        self.0.clone()
     }
 }
 
@@ -161,15 +166,35 @@ mod tests {
     fn json_text_writes_back_the_text_it_read() {
         // Not what `serde_json` would print (spaces, an escaped "é"), still stored as read.
         let stored = r#"{ "body": "caf\u00e9", "n": 1.50 }"#;
-        let doc = JsonText::from_json(stored).unwrap();
-        assert_eq!(doc.value()["body"], json!("café"));
-        assert_eq!(doc.value()["n"].as_f64(), Some(1.5));
+        let doc = <JsonText as ValueType>::try_from(DbValue::from(stored)).unwrap();
+        let value = doc.value().unwrap();
+        assert_eq!(value["body"], json!("café"));
+        assert_eq!(value["n"].as_f64(), Some(1.5));
         let (written, back) = round_trip(&doc);
         assert_eq!(written, DbValue::from(stored));
         assert_eq!(back.text(), stored);
-        let new = JsonText::new(json!({"a": [1, 2]}));
-        assert_eq!(new.text(), r#"{"a":[1,2]}"#);
-        assert!(JsonText::from_json("not json").is_err());
+    }
+
+    #[test]
+    fn new_json_text_is_what_serde_json_prints() {
+        // The audit chain hashed `serde_json::to_string(&data)` before this type existed.
+        let data = json!({"b": [1, 2], "a": "x\ny", "n": 1.5});
+        let new = JsonText::new(&data);
+        assert_eq!(new.text(), serde_json::to_string(&data).unwrap());
+        assert_eq!(
+            JsonText::new(&json!({"a": [1, 2]})).text(),
+            r#"{"a":[1,2]}"#
+        );
+        assert_eq!(new.value().unwrap(), data);
+    }
+
+    #[test]
+    fn unreadable_json_text_is_read_and_refused_when_its_value_is_asked_for() {
+        // An edited event must reach `audit verify` as a break, not stop the read.
+        let doc = <JsonText as ValueType>::try_from(DbValue::from("not json")).unwrap();
+        assert_eq!(doc.text(), "not json");
+        let err = doc.value().unwrap_err().to_string();
+        assert!(err.contains("JsonText"), "{err}");
     }
 
     #[test]

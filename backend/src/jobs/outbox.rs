@@ -173,7 +173,7 @@ pub async fn attempt(state: &AppState, row: &outbox::Model) -> anyhow::Result<Ou
     }
     let id = actions::webhook_id(&row.event_id, &row.action);
     let timestamp = at.timestamp();
-    let body = row.payload.as_bytes().to_vec();
+    let body = row.payload.text().as_bytes().to_vec();
     let mut headers = vec![
         ("webhook-id", id.clone()),
         ("webhook-timestamp", timestamp.to_string()),

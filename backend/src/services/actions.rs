@@ -27,6 +27,7 @@ use sha2::{Digest, Sha256};
 
 use crate::db::entities::{event, notification, outbox, request, user};
 use crate::db::enums::{DeliveryKind, DeliveryState, UserKind};
+use crate::db::json::JsonText;
 use crate::db::new_id;
 use crate::engine::events;
 use crate::error::{AppError, AppResult};
@@ -138,7 +139,6 @@ async fn snapshot(txn: &impl ConnectionTrait, req: &request::Model) -> AppResult
             .find(|u| u.id == id)
             .map(|u| json!({"email": u.email, "name": u.name}))
     };
-    let fields: Value = serde_json::from_str(&req.fields)?;
     let stamp = |t: chrono::DateTime<chrono::Utc>| t.to_rfc3339_opts(SecondsFormat::Micros, true);
     Ok(json!({
         "id": req.id,
@@ -152,7 +152,7 @@ async fn snapshot(txn: &impl ConnectionTrait, req: &request::Model) -> AppResult
         "team": req.team,
         "requester": person(&req.requester_id),
         "assignee": req.assignee_id.as_deref().and_then(person),
-        "fields": fields,
+        "fields": req.fields.0,
         "version": req.version,
         "createdAt": stamp(req.created_at),
         "updatedAt": stamp(req.updated_at),
@@ -218,7 +218,7 @@ async fn insert_row(
         action: Set(fired.path.to_owned()),
         kind: Set(kind),
         target: Set(target.to_owned()),
-        payload: Set(serde_json::to_string(payload)?),
+        payload: Set(JsonText::new(payload)),
         state: Set(if dead {
             DeliveryState::Dead
         } else {

@@ -101,9 +101,8 @@ pub async fn start_round(change: &mut Change, def: &Definition) -> AppResult<Rou
     };
     let previous = current_round(change.db(), &change.req.id).await?;
     let round = previous.first().map_or(1, |s| s.round + 1);
-    let fields: serde_json::Map<String, serde_json::Value> =
-        serde_json::from_str(&change.req.fields)?;
     let requester = Requester::of(change.db(), &change.req).await?;
+    let fields = change.req.fields.0.clone();
     let ctx = requester.expr(def, &fields, &change.req, change.now);
     let applicable: Vec<&str> = applicable_steps(def, &ctx)
         .into_iter()
@@ -303,7 +302,7 @@ pub async fn decide(
         }
         return Ok(RoundState::Rejected);
     }
-    let fields = serde_json::from_str(&change.req.fields)?;
+    let fields = change.req.fields.0.clone();
     activate_next(change, def, &fields).await
 }
 

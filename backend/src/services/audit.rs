@@ -20,6 +20,7 @@ use handoff_shared::EventKind;
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
 
 use crate::db::entities::{event, stream_head};
+use crate::db::json::JsonText;
 use crate::db::statement;
 use crate::engine::{GENESIS, HashInput, HashVersion, event_hash};
 use crate::error::{AppError, AppResult, Duplicate, OnDuplicate};
@@ -74,7 +75,7 @@ fn hash_of(version: HashVersion, e: &event::Model) -> String {
             kind: e.kind.as_str(),
             actor_id: e.actor_id.as_deref(),
             at: &stamp(e.at),
-            data: &e.data,
+            data: e.data.text(),
         },
     )
 }
@@ -114,7 +115,8 @@ pub async fn append(db: &impl ConnectionTrait, new: NewEvent<'_>) -> AppResult<e
         }
     };
     let version = HashVersion::CURRENT;
-    let data = serde_json::to_string(&new.data)?;
+    // Printed once: from here on the event's data is this text, byte for byte (it is hashed).
+    let data = JsonText::new(&new.data);
     let at = crate::db::truncate_micros(new.at);
     let mut model = event::Model {
         id: crate::db::new_id(),

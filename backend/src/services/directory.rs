@@ -31,20 +31,3 @@ pub use tokens::{
     API_TOKEN_PREFIX, NewApiToken, create_api_token, list_api_tokens, revoke_api_token,
 };
 pub use users::{NewUser, UserUpdate, create_user, find_user_by_email, list_users, update_user};
-
-use crate::error::{AppError, AppResult};
-
-/// Checks a team or role key: keys appear in definitions and URLs, so they stay short and
-/// plain.
-fn check_key(path: &str, key: &str) -> AppResult<()> {
-    let ok = !key.is_empty()
-        && key.len() <= 64
-        && key
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
-    if ok {
-        Ok(())
-    } else {
-        Err(AppError::invalid(path, "use 1 to 64 of a-z, 0-9 and -"))
-    }
-}

@@ -218,7 +218,7 @@ async fn time_in_status(
             .await?;
         for e in events {
             // Unreadable event data is an error (logged once at the boundary), never a gap.
-            let data: Value = serde_json::from_str(&e.data)?;
+            let data = e.data.value()?;
             let status = match e.kind {
                 EventKind::Submitted => data.get("status"),
                 _ => data.get("to"),

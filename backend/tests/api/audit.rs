@@ -99,6 +99,113 @@ async fn verify_passes_on_an_untouched_trail_and_finds_an_edited_event() {
 }
 
 #[tokio::test]
+async fn event_data_is_hashed_and_read_back_as_the_exact_stored_text() {
+    let app = TestApp::spawn().await;
+    let db = &app.state.db;
+    let id = request_with_history(&app).await;
+    // The newest event's data as another writer might have printed it (spaces, an escaped
+    // "é"), hashed over that text, with the head moved along: what `audit verify` recomputes
+    // must be these bytes, not the value printed again.
+    drop_audit_triggers(db).await;
+    let seq = newest_seq(db, &id).await;
+    let printed_elsewhere = r#"{ "note" : "caf\u00e9" ,"n": [1, 2] }"#;
+    let at = vec![id.clone().into(), seq.into()];
+    exec(
+        db,
+        "UPDATE events SET data = $1 WHERE stream = $2 AND seq = $3",
+        [vec![printed_elsewhere.into()], at.clone()].concat(),
+    )
+    .await
+    .unwrap();
+    let row = db
+        .query_one_raw(statement(
+            db,
+            "SELECT * FROM events WHERE stream = $1 AND seq = $2",
+            at.clone(),
+        ))
+        .await
+        .unwrap()
+        .unwrap();
+    let prev_hash: String = row.try_get("", "prev_hash").unwrap();
+    let hash = row_hash(HashVersion::CURRENT, &row, &prev_hash);
+    exec(
+        db,
+        "UPDATE events SET hash = $1 WHERE stream = $2 AND seq = $3",
+        [vec![hash.clone().into()], at].concat(),
+    )
+    .await
+    .unwrap();
+    exec(
+        db,
+        "UPDATE stream_heads SET last_hash = $1 WHERE stream = $2",
+        vec![hash.into(), id.clone().into()],
+    )
+    .await
+    .unwrap();
+    let report = verify(&app).await;
+    assert!(report.breaks.is_empty(), "{:#?}", report.breaks);
+
+    // The API shows its value; the next event chains onto it; the trail still verifies.
+    let bob = app.login(BOB).await;
+    let events = app.events(&bob, &json!(id)).await;
+    assert_eq!(
+        events.last().unwrap()["data"],
+        json!({"note": "café", "n": [1, 2]})
+    );
+    app.ok(
+        &bob,
+        "mutation($i: CommentInput!) { addComment(input: $i) { kind } }",
+        json!({"i": {"requestId": id, "body": "still chained"}}),
+    )
+    .await;
+    let report = verify(&app).await;
+    assert!(report.breaks.is_empty(), "{:#?}", report.breaks);
+    assert_eq!(
+        db.query_one_raw(statement(
+            db,
+            "SELECT data FROM events WHERE stream = $1 AND seq = $2",
+            vec![id.clone().into(), seq.into()],
+        ))
+        .await
+        .unwrap()
+        .unwrap()
+        .try_get::<String>("", "data")
+        .unwrap(),
+        printed_elsewhere,
+        "reading and appending rewrote nothing"
+    );
+}
+
+#[tokio::test]
+async fn an_event_edited_into_text_that_is_not_json_is_a_break_not_a_failure() {
+    let app = TestApp::spawn().await;
+    let id = request_with_history(&app).await;
+    drop_audit_triggers(&app.state.db).await;
+    exec(
+        &app.state.db,
+        "UPDATE events SET data = 'not json' WHERE stream = $1 AND seq = 1",
+        vec![id.clone().into()],
+    )
+    .await
+    .unwrap();
+    // `audit verify` reads bytes: the edit is reported where it is, the rest still checked.
+    let report = verify(&app).await;
+    assert_eq!(report.breaks.len(), 1, "{:#?}", report.breaks);
+    assert_break(&report, &id, 1, "edited");
+    // Showing it is a stored value the code cannot read: INTERNAL, never an empty value.
+    let bob = app.login(BOB).await;
+    let (code, err) = app
+        .fails(
+            Some(&bob),
+            "query($id: ID) { request(id: $id) { events { data } } }",
+            json!({"id": id}),
+        )
+        .await;
+    assert_eq!(code, "INTERNAL", "{err}");
+    assert_eq!(err["message"], "internal error", "{err}");
+}
+
+#[tokio::test]
 async fn the_database_refuses_to_change_or_delete_events() {
     let app = TestApp::spawn().await;
     let id = request_with_history(&app).await;
@@ -294,21 +401,22 @@ async fn a_checkpoint_catches_an_attacker_who_also_rewinds_the_head() {
     assert_break(&caught, &id, at, "checkpoint recorded");
 }
 
-/// The hash a stored event would have under version 1, for rewriting a trail as a release
-/// before migration 000005 wrote it.
-fn v1_hash(row: &sea_orm::QueryResult, prev_hash: &str) -> String {
+/// The hash a stored event row would have under `version`, for rewriting a trail as another
+/// writer (an older release, an attacker) would have written it.
+fn row_hash(version: HashVersion, row: &sea_orm::QueryResult, prev_hash: &str) -> String {
     let at: chrono::DateTime<chrono::Utc> = row.try_get("", "at").unwrap();
     let text = |c: &str| row.try_get::<String>("", c).unwrap();
     let optional = |c: &str| row.try_get::<Option<String>>("", c).unwrap();
     let actor = optional("actor_id");
+    let request_id = optional("request_id");
     event_hash(
-        HashVersion::V1,
+        version,
         &HashInput {
             prev_hash,
             id: &text("id"),
             stream: &text("stream"),
             seq: row.try_get("", "seq").unwrap(),
-            request_id: None,
+            request_id: request_id.as_deref(),
             kind: &text("kind"),
             actor_id: actor.as_deref(),
             at: &at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
@@ -339,7 +447,7 @@ async fn events_written_before_the_heads_keep_verifying_and_get_heads() {
             Some((s, h)) if *s == stream => h.clone(),
             _ => GENESIS.to_owned(),
         };
-        let hash = v1_hash(row, &prev_hash);
+        let hash = row_hash(HashVersion::V1, row, &prev_hash);
         exec(
             db,
             "UPDATE events SET prev_hash = $1, hash = $2, hash_version = 1 WHERE id = $3",

@@ -1,5 +1,6 @@
 //! Storage: migration 000003's foreign keys and approvers join table, run on data the
-//! application wrote under the schema before it (the way an upgrade meets a real database).
+//! application wrote under the schema before it (the way an upgrade meets a real database);
+//! typed JSON columns that refuse a stored document they cannot read.
 
 use std::collections::BTreeSet;
 
@@ -8,7 +9,7 @@ use handoff_backend::services::audit;
 use handoff_migrations::Migrator;
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbErr, SqlErr, Value as DbValue};
 use sea_orm_migration::MigratorTrait;
-use serde_json::json;
+use serde_json::{Value, json};
 
 use crate::helpers::*;
 use crate::workflows::simple_definition;
@@ -61,6 +62,16 @@ async fn approvers_in_json(db: &DatabaseConnection) -> BTreeSet<(String, String)
     pairs
 }
 
+/// Publishes `fk-test` (one finance approval step under `policy`) and submits a request of it
+/// as Alice; answers the request.
+async fn submit_fk_test(app: &TestApp, policy: &str) -> Value {
+    let admin = app.login(ADMIN).await;
+    let definition = simple_definition("fk-test", "FKT", policy, "role:finance-approver");
+    app.publish(&admin, &definition).await;
+    let alice = app.login(ALICE).await;
+    app.submit(&alice, "fk-test", json!({"title": "t"})).await
+}
+
 fn is_foreign_key_violation(result: Result<(), DbErr>) -> bool {
     matches!(
         result.as_ref().map_err(DbErr::sql_err),
@@ -83,16 +94,10 @@ async fn foreign_keys_and_the_approvers_table_take_over_data_written_before_them
     )
     .await
     .unwrap();
-    let admin = app.login(ADMIN).await;
-    app.publish(
-        &admin,
-        &simple_definition("fk-test", "FKT", "all", "role:finance-approver"),
-    )
-    .await;
+    let r = submit_fk_test(&app, "all").await;
     let alice = app.login(ALICE).await;
     let erin = app.login(ERIN).await;
     let carol = app.login(CAROL).await;
-    let r = app.submit(&alice, "fk-test", json!({"title": "t"})).await;
     let id = r["id"].as_str().unwrap().to_owned();
     app.submit(&alice, "purchase-request", large_purchase())
         .await;
@@ -257,14 +262,7 @@ async fn the_foreign_key_migration_refuses_rows_that_name_nothing_and_changes_no
 async fn the_foreign_key_migration_can_be_rolled_back_and_run_again() {
     let app = TestApp::spawn().await;
     let db = app.state.db.clone();
-    let admin = app.login(ADMIN).await;
-    app.publish(
-        &admin,
-        &simple_definition("fk-test", "FKT", "any", "role:finance-approver"),
-    )
-    .await;
-    let alice = app.login(ALICE).await;
-    app.submit(&alice, "fk-test", json!({"title": "t"})).await;
+    submit_fk_test(&app, "any").await;
     let dangling = || {
         exec(
             &db,
@@ -320,14 +318,8 @@ async fn the_approvers_table_answers_which_steps_and_requests_a_person_may_decid
 
     let app = TestApp::spawn().await;
     let db = app.state.db.clone();
-    let admin = app.login(ADMIN).await;
-    app.publish(
-        &admin,
-        &simple_definition("fk-test", "FKT", "any", "role:finance-approver"),
-    )
-    .await;
+    let r = submit_fk_test(&app, "any").await;
     let alice = app.login(ALICE).await;
-    let r = app.submit(&alice, "fk-test", json!({"title": "t"})).await;
     let id = r["id"].as_str().unwrap().to_owned();
     // Fill the table for the new steps the way the services will when they activate a step.
     let steps = approval_step::Entity::find()
@@ -373,4 +365,45 @@ async fn the_approvers_table_answers_which_steps_and_requests_a_person_may_decid
     assert_eq!(rows, [(step.clone(), erin_id)]);
     approvers::replace(&db, step, &[]).await.unwrap();
     assert!(approver_rows(&db).await.iter().all(|(s, _)| s != step));
+}
+
+#[tokio::test]
+async fn unreadable_field_values_are_an_internal_error_never_an_empty_form() {
+    let app = TestApp::spawn().await;
+    let db = &app.state.db;
+    let alice = app.login(ALICE).await;
+    let bob = app.login(BOB).await;
+    let r = app
+        .submit(&alice, "purchase-request", small_purchase())
+        .await;
+    for unreadable in ["[1, 2]", "{oops", ""] {
+        exec(
+            db,
+            "UPDATE requests SET fields = $1 WHERE id = $2",
+            vec![unreadable.into(), r["id"].as_str().unwrap().into()],
+        )
+        .await
+        .unwrap();
+        for (token, query, vars) in [
+            (
+                &alice,
+                "query($id: ID) { request(id: $id) { fields } }",
+                json!({"id": r["id"]}),
+            ),
+            (
+                &alice,
+                "{ requests(first: 5) { edges { node { id } } } }",
+                json!({}),
+            ),
+            (
+                &bob,
+                TRANSITION,
+                json!({"input": {"requestId": r["id"], "transition": "send_for_approval"}}),
+            ),
+        ] {
+            let (code, err) = app.fails(Some(token), query, vars).await;
+            assert_eq!(code, "INTERNAL", "{unreadable:?}, {query}: {err}");
+            assert_eq!(err["message"], "internal error", "{err}");
+        }
+    }
 }

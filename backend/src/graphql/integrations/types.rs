@@ -212,9 +212,7 @@ impl Delivery {
     }
     /// What is (or was) sent.
     async fn payload(&self) -> Result<Json<serde_json::Value>> {
-        Ok(Json(
-            serde_json::from_str(&self.0.payload).map_err(AppError::from)?,
-        ))
+        Ok(Json(self.0.payload.value().map_err(AppError::from)?))
     }
     /// Every attempt, first first.
     #[graphql(complexity = "crate::graphql::limits::few(child_complexity)")]

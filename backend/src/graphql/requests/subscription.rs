@@ -1,5 +1,6 @@
-//! `requestChanged`: changes to requests the subscriber may read, as they commit. Which
-//! changes a subscriber receives is decided by `services::subscriptions`.
+//! `requestChanged`: the committed changes to the requests that the subscriber's
+//! `requests(filter:)` would list. Which changes a subscriber receives is decided by
+//! `services::subscriptions`.
 
 use async_graphql::{Context, Result, Subscription};
 use futures::{Stream, StreamExt};
@@ -16,9 +17,10 @@ pub struct SubscriptionRoot;
 
 #[Subscription]
 impl SubscriptionRoot {
-    // The description below is `schema.graphql`'s text and names only the fields the old
-    // filter honoured; every field of the filter is honoured now (`services::subscriptions`).
-    /// Changes to requests matching the filter (workflow, team, status) that the caller may read.
+    /// Each committed change to a request that `requests(filter:)`, with the same filter, would
+    /// list for the caller once the change has committed: the same read rules and every field
+    /// of the filter (`sort` only orders lists). Sent after the commit, never before; a
+    /// subscriber that falls behind skips the changes it missed.
     #[graphql(guard = "Authenticated")]
     async fn request_changed(
         &self,

@@ -63,26 +63,27 @@ impl From<Priority> for DefPriority {
     }
 }
 
-#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
-pub enum ApprovalState {
-    Pending,
-    Active,
-    Approved,
-    Rejected,
-    Skipped,
+/// Declares the GraphQL `ApprovalState` from the shared table of approval states (variants and
+/// their descriptions), with the conversion from the stored column.
+macro_rules! approval_state_enum {
+    ({ $( $(#[$doc:meta])* $variant:ident = $value:literal, )+ }) => {
+        /// Where an approval step is in its round.
+        #[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+        pub enum ApprovalState {
+            $( $(#[$doc])* #[graphql(name = $value)] $variant, )+
+        }
+
+        impl From<Stored> for ApprovalState {
+            fn from(s: Stored) -> Self {
+                match s {
+                    $(Stored::$variant => Self::$variant,)+
+                }
+            }
+        }
+    };
 }
 
-impl From<Stored> for ApprovalState {
-    fn from(s: Stored) -> Self {
-        match s {
-            Stored::Pending => Self::Pending,
-            Stored::Active => Self::Active,
-            Stored::Approved => Self::Approved,
-            Stored::Rejected => Self::Rejected,
-            Stored::Skipped => Self::Skipped,
-        }
-    }
-}
+handoff_shared::for_each_approval_state!(approval_state_enum! {});
 
 /// The request with this id if the caller may read it, else `None` (never `FORBIDDEN`: a
 /// request the caller may not read is one they cannot know exists).
@@ -144,9 +145,7 @@ impl Request {
     }
     /// Field values by key (money as decimal strings).
     async fn fields(&self) -> Result<Json<serde_json::Value>> {
-        Ok(Json(
-            serde_json::from_str(&self.0.fields).map_err(AppError::from)?,
-        ))
+        Ok(Json(serde_json::Value::Object(self.0.fields.0.clone())))
     }
     /// Increases with every change; pass it as `expectedVersion` to refuse stale edits.
     async fn version(&self) -> i32 {
@@ -302,9 +301,7 @@ impl Event {
         self.0.at
     }
     async fn data(&self) -> Result<Json<serde_json::Value>> {
-        Ok(Json(
-            serde_json::from_str(&self.0.data).map_err(AppError::from)?,
-        ))
+        Ok(Json(self.0.data.value().map_err(AppError::from)?))
     }
     /// SHA-256 chaining this event to `prevHash`.
     async fn hash(&self) -> &str {

@@ -18,10 +18,9 @@ use serde_json::json;
 use crate::db::entities::{role, role_permission, user_role};
 use crate::db::new_id;
 use crate::error::{AppError, AppResult, Duplicate, OnDuplicate};
-use crate::services::audit;
+use crate::services::{audit, check_key};
 use crate::state::AppState;
 
-use super::check_key;
 use super::signin::end_credentials;
 
 /// A permission grant as admins write it.
@@ -185,6 +184,15 @@ pub async fn create_role(
     Ok(model)
 }
 
+/// The role with this key; `NOT_FOUND` when there is none.
+async fn role_by_key(db: &impl ConnectionTrait, key: &str) -> AppResult<role::Model> {
+    role::Entity::find()
+        .filter(role::Column::Key.eq(key))
+        .one(db)
+        .await?
+        .ok_or_else(|| AppError::not_found(format!("role \"{key}\"")))
+}
+
 pub async fn update_role(
     state: &AppState,
     actor: &str,
@@ -193,11 +201,7 @@ pub async fn update_role(
     grants: Option<Vec<GrantInput>>,
 ) -> AppResult<role::Model> {
     let txn = state.begin_write().await?;
-    let existing = role::Entity::find()
-        .filter(role::Column::Key.eq(key))
-        .one(&txn)
-        .await?
-        .ok_or_else(|| AppError::not_found(format!("role \"{key}\"")))?;
+    let existing = role_by_key(&txn, key).await?;
     let mut active: role::ActiveModel = existing.clone().into();
     if let Some(n) = &name {
         active.name = Set(n.clone());
@@ -231,11 +235,7 @@ pub async fn update_role(
 
 pub async fn delete_role(state: &AppState, actor: &str, key: &str) -> AppResult<()> {
     let txn = state.begin_write().await?;
-    let existing = role::Entity::find()
-        .filter(role::Column::Key.eq(key))
-        .one(&txn)
-        .await?
-        .ok_or_else(|| AppError::not_found(format!("role \"{key}\"")))?;
+    let existing = role_by_key(&txn, key).await?;
     if existing.builtin {
         return Err(AppError::invalid(
             "key",

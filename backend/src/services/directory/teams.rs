@@ -13,10 +13,8 @@ use serde_json::json;
 use crate::db::entities::{team, team_member};
 use crate::db::new_id;
 use crate::error::{AppError, AppResult, Duplicate, OnDuplicate};
-use crate::services::audit;
+use crate::services::{audit, check_key};
 use crate::state::AppState;
-
-use super::check_key;
 
 /// The ids of teams named by key; an unknown key is a validation problem at `path`.
 pub(super) async fn team_ids(

@@ -17,7 +17,7 @@ use crate::db::entities::integration;
 use crate::db::{new_id, statement};
 use crate::error::{AppError, AppResult, Duplicate, OnDuplicate};
 use crate::integrations::webhook;
-use crate::services::audit;
+use crate::services::{audit, check_key};
 use crate::state::AppState;
 
 /// Longest secret-rotation overlap accepted: a week.
@@ -36,22 +36,6 @@ impl Kind {
             Kind::Webhook => "webhook",
             Kind::Chat => "chat",
         }
-    }
-}
-
-fn check_key(key: &str) -> AppResult<()> {
-    let ok = !key.is_empty()
-        && key.len() <= 64
-        && key
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
-    if ok {
-        Ok(())
-    } else {
-        Err(AppError::invalid(
-            "input.key",
-            "use 1 to 64 characters: a-z, 0-9 and -",
-        ))
     }
 }
 
@@ -86,7 +70,7 @@ pub async fn create_integration(
     input: NewIntegration,
 ) -> AppResult<(integration::Model, Option<String>)> {
     let key = input.key.trim().to_owned();
-    check_key(&key)?;
+    check_key("input.key", &key)?;
     check_url(state, &input.url).await?;
     let secret = match (input.secret.filter(|s| !s.is_empty()), input.kind) {
         (Some(s), _) => {

@@ -14,6 +14,7 @@ use super::moves::{Entry, move_to, start_approval};
 use super::workflow_of;
 use crate::auth::Principal;
 use crate::db::entities::{request, user};
+use crate::db::json::FieldValues;
 use crate::engine::fields::title_of;
 use crate::error::{AppError, AppResult};
 use crate::services::change::{Change, Lock};
@@ -117,9 +118,9 @@ async fn apply_edit(
     extra: Option<(&str, Value)>,
 ) -> AppResult<Map<String, Value>> {
     let requester = Requester::of(change.db(), &change.req).await?;
-    let current: Map<String, Value> = serde_json::from_str(&change.req.fields)?;
     let form = requester.form(&change.req, change.now);
-    let (merged, changes) = merge_fields(change.db(), def, &current, input, &form).await?;
+    let (merged, changes) =
+        merge_fields(change.db(), def, &change.req.fields.0, input, &form).await?;
     if changes.is_empty() {
         return Ok(changes);
     }
@@ -129,7 +130,7 @@ async fn apply_edit(
     }
     change.record(EventKind::FieldsUpdated, data).await?;
     change.req.title = title_of(def, &merged, &change.req.number);
-    change.req.fields = serde_json::to_string(&merged)?;
+    change.req.fields = FieldValues(merged);
     change.req.updated_at = change.now;
     change.save().await?;
     Ok(changes)

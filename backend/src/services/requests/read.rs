@@ -2,7 +2,6 @@
 
 use handoff_shared::definition::{Definition, Transition};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
-use serde_json::{Map, Value};
 
 use super::relation;
 use crate::auth::Principal;
@@ -44,7 +43,7 @@ pub async fn available_transitions(
     req: &request::Model,
     def: &Definition,
 ) -> AppResult<Vec<Transition>> {
-    let fields: Map<String, Value> = serde_json::from_str(&req.fields)?;
+    let fields = req.fields.0.clone();
     let rel = relation(p, req);
     let now = state.clock.now();
     if def.transitions.iter().all(|t| t.guard.is_none()) {

@@ -17,6 +17,7 @@ use super::fields::check_user_fields;
 use super::moves::start_approval;
 use crate::auth::Principal;
 use crate::db::entities::request;
+use crate::db::json::FieldValues;
 use crate::db::{new_id, statement};
 use crate::engine::{events, fields::title_of};
 use crate::error::{AppError, AppResult};
@@ -134,7 +135,7 @@ pub async fn submit(
         team: Set(routing.team.clone()),
         assignee_id: Set(assignee.clone()),
         requester_id: Set(p.user_id.clone()),
-        fields: Set(serde_json::to_string(&fields)?),
+        fields: Set(FieldValues(fields.clone())),
         version: Set(1),
         rework_count: Set(0),
         idempotency_key: Set(input.idempotency_key.clone()),

@@ -3,7 +3,7 @@
 //! merged); this file gathers what the rules need and applies the answer.
 
 use handoff_shared::EventKind;
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 
 use super::comment::insert_comment;
 use super::fields::merge_fields;
@@ -11,6 +11,7 @@ use super::moves::{Entry, move_to};
 use super::{clean_comment, refused, relation, workflow_of};
 use crate::auth::Principal;
 use crate::db::entities::request;
+use crate::db::json::FieldValues;
 use crate::engine::{fields::title_of, transitions};
 use crate::error::AppResult;
 use crate::services::change::{Change, Lock};
@@ -48,7 +49,7 @@ pub async fn transition(
     .map_err(refused)?;
     let t = step.transition;
     let requester = Requester::of(change.db(), &change.req).await?;
-    let mut fields: Map<String, Value> = serde_json::from_str(&change.req.fields)?;
+    let mut fields = change.req.fields.0.clone();
     if let Some(input_fields) = input.fields.filter(|f| !f.is_null()) {
         let form = requester.form(&change.req, change.now);
         let (merged, changes) =
@@ -58,8 +59,8 @@ pub async fn transition(
                 .record(EventKind::FieldsUpdated, json!({"changes": changes}))
                 .await?;
             change.req.title = title_of(&def, &merged, &change.req.number);
-            change.req.fields = serde_json::to_string(&merged)?;
-            fields = merged;
+            fields = merged.clone();
+            change.req.fields = FieldValues(merged);
         }
     }
     let ctx = requester.expr(&def, &fields, &change.req, change.now);
