@@ -11,37 +11,16 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use handoff_backend::config::Config;
 use handoff_backend::state::AppState;
-use sea_orm::{ConnectionTrait, Database};
+use sea_orm::ConnectionTrait;
 use serde_json::{Value, json};
 
 pub const PASSWORD: &str = handoff_backend::demo::DEMO_PASSWORD;
 
-pub fn on_postgres() -> bool {
-    std::env::var("HANDOFF_TEST_DB").is_ok_and(|v| v == "postgres")
-}
-
-fn pg_base() -> String {
-    std::env::var("HANDOFF_TEST_PG_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".into())
-}
+pub use crate::databases::on_postgres;
 
 /// Creates a fresh database and answers its URL.
 async fn fresh_database() -> String {
-    let name = format!("handoff_test_{}", uuid::Uuid::now_v7().simple());
-    if on_postgres() {
-        let admin = Database::connect(format!("{}/postgres", pg_base()))
-            .await
-            .expect("PostgreSQL is reachable");
-        admin
-            .execute_unprepared(&format!("CREATE DATABASE {name}"))
-            .await
-            .expect("create test database");
-        admin.close().await.ok();
-        format!("{}/{name}", pg_base())
-    } else {
-        let path = std::env::temp_dir().join(format!("{name}.db"));
-        format!("sqlite://{}", path.display())
-    }
+    crate::databases::fresh_database("api").await
 }
 
 /// The columns and tables that migrations after the foreign keys (000003) add, so today's code

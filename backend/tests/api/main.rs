@@ -9,6 +9,8 @@ mod audit;
 mod auth;
 mod concurrency;
 mod credentials;
+#[path = "../support/databases.rs"]
+mod databases;
 mod errors;
 mod helpers;
 mod hostile_input;
