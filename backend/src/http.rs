@@ -113,11 +113,12 @@ fn span_of(req: &axum::extract::Request) -> tracing::Span {
 async fn caller_from(s: &HttpState, headers: &HeaderMap, peer: Option<SocketAddr>) -> Caller {
     let client = client_address(s.client_ip_header.as_ref(), headers, peer);
     let secure_cookie = !cookie::loopback_host(headers);
-    let credential = match bearer(headers) {
+    let header_token = bearer(headers);
+    let from_cookie = header_token.is_none();
+    let credential = match header_token {
         Some(token) => Some(token.to_owned()),
         None => cookie::session_from(headers),
     };
-    let from_cookie = bearer(headers).is_none() && credential.is_some();
     let mut caller = Caller {
         client,
         secure_cookie,

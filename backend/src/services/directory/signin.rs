@@ -226,32 +226,25 @@ fn account_admits(user: &user::Model, now: DateTime<Utc>) -> AppResult<()> {
     }
 }
 
-/// Counts a failed sign-in on the account (in one statement, so concurrent failures all
-/// count) and sets when the next attempt may come.
+/// Counts a failed sign-in on the account and sets when the next attempt may come, in one
+/// statement. The count is incremented in the database, so concurrent failures all count; the
+/// delay follows the count this sign-in read.
 async fn record_failure(
     db: &impl ConnectionTrait,
     user: &user::Model,
     now: DateTime<Utc>,
 ) -> AppResult<()> {
-    user::Entity::update_many()
-        .col_expr(
-            user::Column::FailedLogins,
-            Expr::col(user::Column::FailedLogins).add(1),
-        )
+    let mut update = user::Entity::update_many().col_expr(
+        user::Column::FailedLogins,
+        Expr::col(user::Column::FailedLogins).add(1),
+    );
+    if let Some(delay) = account_delay(user.failed_logins + 1) {
+        update = update.col_expr(user::Column::LoginBlockedUntil, Expr::value(now + delay));
+    }
+    update
         .filter(user::Column::Id.eq(&user.id))
         .exec(db)
         .await?;
-    let failures = user::Entity::find_by_id(user.id.clone())
-        .one(db)
-        .await?
-        .map_or(user.failed_logins + 1, |u| u.failed_logins);
-    if let Some(delay) = account_delay(failures) {
-        user::Entity::update_many()
-            .col_expr(user::Column::LoginBlockedUntil, Expr::value(now + delay))
-            .filter(user::Column::Id.eq(&user.id))
-            .exec(db)
-            .await?;
-    }
     Ok(())
 }
 
